@@ -1,0 +1,60 @@
+/**
+ * Every setting activityd reads, written once: its environment variable, its default and its meaning.
+ * `loadConfig` validates them all at start-up; a bad value stops the process with a message naming the setting.
+ * The README's settings table mirrors this file (a test checks that each setting is documented there).
+ */
+import { parseBoolean, parseDatabaseUrl, parseEnum, parseInteger, parseRedisUrl, parseString, parseUrl, DatabaseTarget } from './parsers';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const settings = {
+  /** TCP port the receiver listens on. @defaultValue 8080 */
+  PORT: { default: '8080', parse: parseInteger(0, 65535), doc: 'TCP port the receiver listens on' },
+  /** Address the receiver binds to. @defaultValue 0.0.0.0 (every interface, so Amplitude can reach it) */
+  HOST: { default: '0.0.0.0', parse: parseString({ allowEmpty: false }), doc: 'address the receiver binds to' },
+  /** URL printed as the ingest address on first start; defaults to http://localhost:PORT. */
+  PUBLIC_URL: { default: '', parse: parseUrl({ allowEmpty: true }), doc: 'public base URL shown in the ingest URL printed on first start' },
+  /** Redis holding the queue. @defaultValue redis://127.0.0.1:6379 */
+  REDIS_URL: { default: 'redis://127.0.0.1:6379', parse: parseRedisUrl, doc: 'Redis that holds the queue' },
+  /** Prefix of every Redis key activityd writes, so several deployments or test runs can share one Redis. */
+  QUEUE_PREFIX: { default: 'activityd', parse: parseString({ allowEmpty: false, pattern: /^[A-Za-z0-9_.:-]+$/ }), doc: 'prefix of every Redis key activityd uses' },
+  /** SQLite file (a path or sqlite:// URL) or postgres:// URL. @defaultValue data/activityd.sqlite */
+  DATABASE_URL: { default: 'data/activityd.sqlite', parse: parseDatabaseUrl, doc: 'SQLite path or sqlite:// URL, or a postgres:// URL' },
+  /** Bearer token for the admin and read API. Empty: those routes answer 401. */
+  ADMIN_TOKEN: { default: '', parse: parseString({ allowEmpty: true, minLength: 16 }), doc: 'bearer token of the admin API (at least 16 characters); unset, the admin API answers 401' },
+  /** Jobs one worker process handles at once; their events are written together (group commit). */
+  WORKER_CONCURRENCY: { default: '32', parse: parseInteger(1, 1000), doc: 'jobs a worker process handles at once' },
+  /** pino log level. @defaultValue info */
+  LOG_LEVEL: { default: 'info', parse: parseEnum(LOG_LEVELS), doc: 'log level: ' + LOG_LEVELS.join(', ') },
+  /** Largest single event, as JSON. @defaultValue 1 MiB */
+  MAX_EVENT_BYTES: { default: '1048576', parse: parseInteger(256, 64 * 1024 * 1024), doc: 'largest accepted event, in bytes of JSON' },
+  /** Largest request body, after decompression. @defaultValue 32 MiB */
+  MAX_BODY_BYTES: { default: '33554432', parse: parseInteger(1024, 1024 * 1024 * 1024), doc: 'largest accepted request body, in bytes after decompression' },
+  /** Events per queue job; a larger request becomes several jobs added in one round trip. */
+  JOB_MAX_EVENTS: { default: '500', parse: parseInteger(1, 100000), doc: 'events carried by one queue job' },
+  /** Tries a job gets before it is failed (kept for inspection). */
+  JOB_ATTEMPTS: { default: '10', parse: parseInteger(1, 1000), doc: 'tries a job gets against transient failures before it is kept as failed' },
+  /** First retry delay; each further retry doubles it. */
+  JOB_BACKOFF_MS: { default: '1000', parse: parseInteger(1, 3600000), doc: 'first retry delay in ms; each retry doubles it' },
+  /** Most events written in one database transaction. */
+  BATCH_MAX_EVENTS: { default: '2000', parse: parseInteger(1, 100000), doc: 'most events the worker writes in one transaction' },
+  /** How long the receiver waits for Redis to acknowledge an enqueue before answering 503. */
+  ENQUEUE_TIMEOUT_MS: { default: '5000', parse: parseInteger(10, 600000), doc: 'how long the receiver waits for Redis before answering 503' },
+  /** Retry-After sent with 503. */
+  RETRY_AFTER_SECONDS: { default: '30', parse: parseInteger(1, 86400), doc: 'Retry-After (seconds) sent with 503' },
+  /** How often receivers reload tenants (tokens, enabled); at most 5 s so a change is everywhere within 5 s. */
+  TENANT_REFRESH_MS: { default: '2000', parse: parseInteger(100, 5000), doc: 'how often each process reloads tenants and tokens (at most 5000)' },
+  /** SQLite: how long a writer waits for the file lock before the attempt counts as a transient failure. */
+  DB_BUSY_TIMEOUT_MS: { default: '5000', parse: parseInteger(0, 600000), doc: 'SQLite busy timeout in ms' },
+  /** PostgreSQL connection pool size per process. */
+  DB_POOL_MAX: { default: '10', parse: parseInteger(1, 1000), doc: 'PostgreSQL connections per process' },
+  /** How long a process may drain on SIGINT/SIGTERM before unfinished jobs are handed back to the queue. */
+  SHUTDOWN_TIMEOUT_MS: { default: '30000', parse: parseInteger(100, 3600000), doc: 'drain time on SIGINT/SIGTERM before in-flight jobs are handed back' },
+  /** Whether `start` creates tenant "default" when the database has no tenant. */
+  CREATE_DEFAULT_TENANT: { default: 'true', parse: parseBoolean, doc: 'whether `start` creates tenant "default" in an empty database' },
+} as const;
+
+type Settings = typeof settings;
+export type SettingName = keyof Settings;
+export type Config = { [K in SettingName]: ReturnType<Settings[K]['parse']> };
+export type { DatabaseTarget };

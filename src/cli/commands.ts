@@ -1,0 +1,121 @@
+/** The CLI verbs. Long-running verbs return -1 and keep the process alive until a signal stops them. */
+import type { Config } from '../../config';
+import { createLogger } from '../log';
+import { openDatabase, Db } from '../store/db';
+import { assertSchemaCurrent, migrateToLatest } from '../store/migrate';
+import { createTenant, listTenants, rotateTenantToken, setTenantEnabled } from '../store/tenants';
+import { startReceiver } from '../daemon/receiver';
+import { startIngestWorker } from '../process/ingestWorker';
+import { createDefaultTenantIfEmpty } from '../daemon/defaultTenant';
+import { announceReady, stopOnSignals } from '../daemon/signals';
+
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: activityd <command>
+
+  start                    receiver and worker in one process (migrates first; creates tenant "default" on first start)
+  receiver                 the HTTP receiver only
+  worker                   the queue worker only
+  migrate                  bring the database schema up to date
+  tenant create NAME       create a tenant; prints {"id","name","token"}
+  tenant list              list tenants (no tokens)
+  tenant enable ID         accept events for the tenant again
+  tenant disable ID        refuse the tenant's events with 403
+  tenant rotate-token ID   print a new token; the old one stops working
+
+Settings come from environment variables; see README.md.
+`;
+
+function tenantId(text: string | undefined): number {
+  if (text === undefined || !/^\d{1,15}$/.test(text)) throw new UsageError(`tenant ID must be a whole number, got ${text === undefined ? 'nothing' : `"${text}"`}`);
+  return Number(text);
+}
+
+function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value) + '\n');
+}
+
+async function withDatabase<T>(config: Config, work: (db: Db) => Promise<T>): Promise<T> {
+  const db = openDatabase(config);
+  try {
+    return await work(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+export async function runCommand(config: Config, argv: string[]): Promise<number> {
+  const [command, sub, arg, ...rest] = argv;
+  switch (command) {
+    case 'start':
+    case 'receiver':
+    case 'worker':
+      if (sub !== undefined) throw new UsageError(`"${command}" takes no arguments`);
+      await runDaemon(config, command);
+      return -1;
+    case 'migrate': {
+      const applied = await withDatabase(config, migrateToLatest);
+      printJson({ applied });
+      return 0;
+    }
+    case 'tenant':
+      return runTenantCommand(config, sub, arg, rest);
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+async function runTenantCommand(config: Config, sub: string | undefined, arg: string | undefined, rest: string[]): Promise<number> {
+  if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+  return withDatabase(config, async (db) => {
+    await assertSchemaCurrent(db);
+    switch (sub) {
+      case 'create': {
+        if (arg === undefined) throw new UsageError('tenant create needs a NAME');
+        const tenant = await createTenant(db, arg);
+        printJson({ id: tenant.id, name: tenant.name, token: tenant.token });
+        return 0;
+      }
+      case 'list':
+        if (arg !== undefined) throw new UsageError('tenant list takes no arguments');
+        printJson(await listTenants(db));
+        return 0;
+      case 'enable':
+      case 'disable':
+        printJson(await setTenantEnabled(db, tenantId(arg), sub === 'enable'));
+        return 0;
+      case 'rotate-token':
+        printJson(await rotateTenantToken(db, tenantId(arg)));
+        return 0;
+      default:
+        throw new UsageError(`unknown tenant command "${sub ?? ''}": use create, list, enable, disable or rotate-token`);
+    }
+  });
+}
+
+async function runDaemon(config: Config, role: 'start' | 'receiver' | 'worker'): Promise<void> {
+  const log = createLogger(config, role === 'start' ? 'activityd' : `activityd-${role}`);
+  const db = openDatabase(config);
+  try {
+    if (role === 'start') {
+      const applied = await migrateToLatest(db);
+      if (applied.length > 0) log.info({ applied }, 'database migrated');
+      const announcement = await createDefaultTenantIfEmpty(db, config);
+      if (announcement) process.stdout.write(announcement + '\n');
+    } else {
+      await assertSchemaCurrent(db);
+    }
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  const receiver = role === 'worker' ? undefined : await startReceiver(config, db, log);
+  const worker = role === 'receiver' ? undefined : await startIngestWorker(config, db, log);
+  stopOnSignals(log, async () => {
+    // Intake stops first, so nothing is accepted that the worker would no longer see.
+    await receiver?.stop(config.SHUTDOWN_TIMEOUT_MS);
+    await worker?.close(config.SHUTDOWN_TIMEOUT_MS);
+    await db.destroy();
+  });
+  announceReady();
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/** The activityd command: run the daemon's processes and administer tenants. */
+import { ConfigError, loadConfig } from '../../config';
+import { runCommand, UsageError, USAGE } from './commands';
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(USAGE);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const config = loadConfig();
+  return runCommand(config, argv);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined && code !== -1) process.exitCode = code;
+  },
+  (error: Error) => {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      process.stderr.write(`activityd: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`activityd: ${error.message}\n`);
+    process.exitCode = 1;
+  },
+);

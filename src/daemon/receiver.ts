@@ -1,0 +1,76 @@
+/** The receiver: HTTP in, validated events durably onto the queue, no SQL per request. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../../config';
+import type { Db } from '../store/db';
+import type { Logger } from '../log';
+import { startTenantDirectory } from '../tenants/directory';
+import { connectRedis } from '../queue/redis';
+import { openIngestQueue } from '../queue/ingestQueue';
+import { createApp } from '../http/app';
+
+export interface RunningReceiver {
+  port: number;
+  /** Stops accepting connections, lets requests in flight finish (up to `timeoutMs`), then closes the queue. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+export async function startReceiver(config: Config, db: Db, log: Logger): Promise<RunningReceiver> {
+  const tenants = await startTenantDirectory(db, config.TENANT_REFRESH_MS, log);
+  const redis = connectRedis(config.REDIS_URL, 'producer');
+  const queue = openIngestQueue(config, redis);
+  if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the admin API under /api/v1 answers 401 to every request');
+  const app = createApp({
+    ingest: {
+      tenants,
+      queue,
+      log,
+      limits: {
+        maxEventBytes: config.MAX_EVENT_BYTES,
+        jobMaxEvents: config.JOB_MAX_EVENTS,
+        enqueueTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
+        retryAfterSeconds: config.RETRY_AFTER_SECONDS,
+      },
+    },
+    db,
+    adminToken: config.ADMIN_TOKEN,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    log,
+  });
+  let stopping = false;
+  app.middleware.unshift(async (ctx, next) => {
+    // While stopping, answer what is in flight but ask clients not to reuse the connection.
+    if (stopping) ctx.set('Connection', 'close');
+    await next();
+  });
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ host: config.HOST, port }, 'receiver listening');
+
+  return {
+    port,
+    async stop(timeoutMs) {
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+      const deadline = setTimeout(() => {
+        log.warn({ timeoutMs }, 'requests still open after the drain time; closing their connections');
+        server.closeAllConnections();
+      }, timeoutMs);
+      server.closeIdleConnections();
+      await closed;
+      clearInterval(idleSweep);
+      clearTimeout(deadline);
+      tenants.stop();
+      await queue.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

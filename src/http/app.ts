@@ -1,0 +1,43 @@
+/** The receiver's Koa app: one error boundary, the ingest routes and the admin API. */
+import Koa from 'koa';
+import type { Db } from '../store/db';
+import type { Logger } from '../log';
+import { ingestRoutes } from '../receive/ingestRoutes';
+import { adminRoutes } from '../admin/adminRoutes';
+import type { IngestDeps } from '../receive/ingestRequest';
+
+export interface AppDeps {
+  ingest: IngestDeps;
+  db: Db;
+  adminToken: string;
+  maxBodyBytes: number;
+  log: Logger;
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.use(async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = { error: `no route for ${ctx.method} ${ctx.path.startsWith('/analytics/') ? '/analytics/…' : ctx.path}` };
+      }
+    } catch (error) {
+      // Nothing a client sends should get here; a bug answers 500 without details, and the log has them.
+      deps.log.error({ err: error, method: ctx.method, route: ctx.state.route }, 'request failed');
+      ctx.status = 500;
+      ctx.body = { error: 'internal error; see the receiver log' };
+    }
+    deps.log.debug(
+      { method: ctx.method, route: ctx.state.route ?? ctx.path, tenantId: ctx.state.tenantId, status: ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+      'request',
+    );
+  });
+  const ingest = ingestRoutes(deps.ingest, deps.maxBodyBytes);
+  const admin = adminRoutes(deps.db, deps.adminToken, deps.log);
+  app.use(ingest.routes()).use(ingest.allowedMethods());
+  app.use(admin.routes()).use(admin.allowedMethods());
+  return app;
+}

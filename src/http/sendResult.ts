@@ -1,0 +1,8 @@
+import type { Context } from 'koa';
+import type { HttpResult } from '../receive/httpResult';
+
+export function sendResult(ctx: Context, result: HttpResult): void {
+  ctx.status = result.status;
+  ctx.body = result.body;
+  for (const [name, value] of Object.entries(result.headers ?? {})) ctx.set(name, value);
+}

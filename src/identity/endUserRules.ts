@@ -1,0 +1,74 @@
+/**
+ * Who an event belongs to, as pure rules over the users already known (per tenant; emails are compared
+ * trimmed and lower-cased, which the normalizer already did):
+ *  1. externalId given: the user with that externalId; else the user with that email and no externalId
+ *     (it adopts the externalId); else a new user.
+ *  2. only an email: the user with that email; else a new user.
+ * A found user gains the fields it lacked (email, name).
+ */
+export interface KnownEndUser {
+  id: number;
+  externalId: string | null;
+  email: string | null;
+  name: string | null;
+  companyId: number | null;
+}
+
+export interface PersonRef {
+  externalId?: string;
+  email?: string;
+  name?: string;
+}
+
+export type EndUserDecision =
+  | { kind: 'existing'; user: KnownEndUser; changes: Partial<Pick<KnownEndUser, 'externalId' | 'email' | 'name'>> }
+  | { kind: 'new'; fields: { externalId: string | null; email: string | null; name: string | null } };
+
+/** The users a batch may touch, indexed the two ways the rules look them up. */
+export class KnownEndUsers {
+  private readonly byExternalId = new Map<string, KnownEndUser>();
+  private readonly byEmail = new Map<string, KnownEndUser[]>();
+
+  constructor(users: Iterable<KnownEndUser> = []) {
+    for (const user of users) this.remember(user);
+  }
+
+  remember(user: KnownEndUser): void {
+    if (user.externalId !== null) this.byExternalId.set(user.externalId, user);
+    if (user.email !== null) {
+      const sameEmail = (this.byEmail.get(user.email) ?? []).filter((other) => other.id !== user.id);
+      sameEmail.push(user);
+      sameEmail.sort((a, b) => a.id - b.id);
+      this.byEmail.set(user.email, sameEmail);
+    }
+  }
+
+  withExternalId(externalId: string): KnownEndUser | undefined {
+    return this.byExternalId.get(externalId);
+  }
+
+  /** Users with that email, oldest first. */
+  withEmail(email: string): KnownEndUser[] {
+    return this.byEmail.get(email) ?? [];
+  }
+}
+
+export function decideEndUser(known: KnownEndUsers, person: PersonRef): EndUserDecision {
+  let user: KnownEndUser | undefined;
+  const changes: Partial<Pick<KnownEndUser, 'externalId' | 'email' | 'name'>> = {};
+  if (person.externalId !== undefined) {
+    user = known.withExternalId(person.externalId);
+    if (!user && person.email !== undefined) {
+      user = known.withEmail(person.email).find((candidate) => candidate.externalId === null);
+      if (user) changes.externalId = person.externalId;
+    }
+  } else if (person.email !== undefined) {
+    user = known.withEmail(person.email)[0];
+  }
+  if (!user) {
+    return { kind: 'new', fields: { externalId: person.externalId ?? null, email: person.email ?? null, name: person.name ?? null } };
+  }
+  if (user.email === null && person.email !== undefined) changes.email = person.email;
+  if (user.name === null && person.name !== undefined) changes.name = person.name;
+  return { kind: 'existing', user, changes };
+}

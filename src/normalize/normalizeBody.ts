@@ -1,0 +1,61 @@
+/** Turns a parsed request body (one event or an array) into accepted activity events and per-index refusals. */
+import { ActivityEvent, FieldError } from './activityEvent';
+import { amplitudeFields, isAmplitudeEvent } from './amplitude';
+import { planhatFields } from './planhat';
+import { toActivityEvent } from './eventFields';
+import { describe, isPlainObject } from './fields';
+
+export interface Rejection {
+  index: number;
+  error: string;
+}
+
+export interface NormalizedBody {
+  events: ActivityEvent[];
+  rejected: Rejection[];
+  /** Indexes refused only because they were over MAX_EVENT_BYTES. */
+  oversized: number[];
+  /** How many events the body held. */
+  total: number;
+}
+
+export interface NormalizeOptions {
+  /** Array required (the bulk endpoint), and Planhat's short names id/cId accepted. */
+  bulk: boolean;
+  maxEventBytes: number;
+  receivedAt: number;
+  /** Byte length of the body, to skip per-event size checks when the whole body is under the limit. */
+  bodyBytes: number;
+}
+
+export class BodyError extends Error {}
+
+export function normalizeBody(body: unknown, options: NormalizeOptions): NormalizedBody {
+  let items: unknown[];
+  if (Array.isArray(body)) items = body;
+  else if (options.bulk) throw new BodyError(`body must be a JSON array of events, got ${describe(body)}`);
+  else if (isPlainObject(body)) items = [body];
+  else throw new BodyError(`body must be a JSON object or an array of objects, got ${describe(body)}`);
+  if (items.length === 0) throw new BodyError('body holds no events');
+
+  const result: NormalizedBody = { events: [], rejected: [], oversized: [], total: items.length };
+  const checkSizes = options.bodyBytes > options.maxEventBytes;
+  items.forEach((item, index) => {
+    try {
+      if (!isPlainObject(item)) throw new FieldError('event', `must be an object, got ${describe(item)}`);
+      if (checkSizes) {
+        const bytes = Buffer.byteLength(JSON.stringify(item));
+        if (bytes > options.maxEventBytes) {
+          result.oversized.push(index);
+          throw new FieldError('event', `is ${bytes} bytes, over the ${options.maxEventBytes}-byte limit (MAX_EVENT_BYTES)`);
+        }
+      }
+      const fields = isAmplitudeEvent(item) ? amplitudeFields(item) : planhatFields(item, options.bulk);
+      result.events.push(toActivityEvent(fields, options.receivedAt));
+    } catch (error) {
+      if (!(error instanceof FieldError)) throw error;
+      result.rejected.push({ index, error: error.message });
+    }
+  });
+  return result;
+}

@@ -1,0 +1,74 @@
+/**
+ * Group commit: jobs hand their events here, and one writer loop stores whatever has gathered while the previous
+ * transaction ran, up to BATCH_MAX_EVENTS per transaction. An idle worker writes at once; a busy one writes in
+ * large batches. A job's promise settles only after its batch has committed.
+ */
+import type { Db } from '../store/db';
+import { BatchEntry, EventOutcome, writeBatch } from '../store/writeBatch';
+import { isTransientFailure } from './failures';
+
+interface Waiting {
+  entry: BatchEntry;
+  resolve: (outcomes: EventOutcome[]) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface GroupCommitter {
+  write(entry: BatchEntry): Promise<EventOutcome[]>;
+}
+
+export function createGroupCommitter(db: Db, maxEvents: number): GroupCommitter {
+  const waiting: Waiting[] = [];
+  let writing = false;
+
+  function takeBatch(): Waiting[] {
+    const batch = [waiting.shift() as Waiting];
+    let events = batch[0].entry.events.length;
+    while (waiting.length > 0 && events + waiting[0].entry.events.length <= maxEvents) {
+      const next = waiting.shift() as Waiting;
+      events += next.entry.events.length;
+      batch.push(next);
+    }
+    return batch;
+  }
+
+  async function commit(batch: Waiting[]): Promise<void> {
+    try {
+      const outcomes = await writeBatch(db, batch.map((item) => item.entry));
+      batch.forEach((item, index) => item.resolve(outcomes[index]));
+    } catch (error) {
+      if (batch.length === 1 || isTransientFailure(error)) {
+        batch.forEach((item) => item.reject(error));
+        return;
+      }
+      // A permanent failure may belong to one job only: write each alone so the others are not failed with it.
+      for (const item of batch) {
+        try {
+          item.resolve((await writeBatch(db, [item.entry]))[0]);
+        } catch (singleError) {
+          item.reject(singleError);
+        }
+      }
+    }
+  }
+
+  async function drain(): Promise<void> {
+    try {
+      while (waiting.length > 0) await commit(takeBatch());
+    } finally {
+      writing = false;
+    }
+  }
+
+  return {
+    write(entry) {
+      return new Promise<EventOutcome[]>((resolve, reject) => {
+        waiting.push({ entry, resolve, reject });
+        if (!writing) {
+          writing = true;
+          void drain();
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/** The BullMQ worker that consumes the ingest queue and stores each job's events through the group committer. */
+import { UnrecoverableError, Worker } from 'bullmq';
+import type { Config } from '../../config';
+import type { Db } from '../store/db';
+import type { Logger } from '../log';
+import { connectRedis } from '../queue/redis';
+import { INGEST_QUEUE, IngestJob, queuePrefix } from '../queue/ingestQueue';
+import { createGroupCommitter } from './groupCommit';
+import { isTransientFailure } from './failures';
+
+export interface JobResult {
+  stored: number;
+  duplicate: number;
+}
+
+export interface IngestWorker {
+  /** Stops taking jobs and waits for those in flight; after `timeoutMs` hands the rest back to the queue. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+type WorkerConfig = Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX' | 'WORKER_CONCURRENCY' | 'BATCH_MAX_EVENTS'>;
+
+export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logger): Promise<IngestWorker> {
+  const committer = createGroupCommitter(db, config.BATCH_MAX_EVENTS);
+  const connection = connectRedis(config.REDIS_URL, 'worker');
+
+  const worker = new Worker<IngestJob, JobResult>(
+    INGEST_QUEUE,
+    async (job) => {
+      try {
+        const outcomes = await committer.write(job.data);
+        const stored = outcomes.filter((outcome) => outcome === 'stored').length;
+        return { stored, duplicate: outcomes.length - stored };
+      } catch (error) {
+        if (isTransientFailure(error)) throw error;
+        throw new UnrecoverableError(`permanent failure: ${(error as Error).message}`);
+      }
+    },
+    { connection, prefix: queuePrefix(config), concurrency: config.WORKER_CONCURRENCY, autorun: false },
+  );
+  worker.on('failed', (job, error) => {
+    const attempts = job?.opts.attempts ?? 1;
+    const final = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || (job?.attemptsMade ?? 0) >= attempts;
+    log[final ? 'error' : 'warn']({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, final ? 'job failed; kept for inspection' : 'job will be retried');
+  });
+  worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+  void worker.run();
+  await worker.waitUntilReady().catch((error: Error) => log.warn({ err: error }, 'Redis not reachable yet; the worker keeps trying'));
+  log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker consuming the ingest queue');
+
+  return {
+    async close(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const outcome = await Promise.race([worker.close(), timedOut]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        log.warn({ timeoutMs }, 'jobs still running after the drain time; handing them back to the queue');
+        await worker.close(true);
+      }
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}

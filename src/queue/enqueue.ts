@@ -1,0 +1,33 @@
+/** Puts accepted events on the queue in one round trip: one job per JOB_MAX_EVENTS events. */
+import type { Queue } from 'bullmq';
+import type { ActivityEvent } from '../normalize/activityEvent';
+import type { IngestJob } from './ingestQueue';
+
+export class QueueUnavailableError extends Error {}
+
+export async function enqueueEvents(
+  queue: Queue<IngestJob>,
+  job: { tenantId: number; receivedAt: number; events: ActivityEvent[] },
+  limits: { jobMaxEvents: number; timeoutMs: number },
+): Promise<void> {
+  // ioredis holds no offline queue for producers: while Redis is down, answer 503 at once instead of waiting.
+  const status = (queue.opts.connection as { status?: string }).status;
+  if (status !== undefined && status !== 'ready') throw new QueueUnavailableError(`Redis connection is ${status}`);
+  const jobs = [];
+  for (let start = 0; start < job.events.length; start += limits.jobMaxEvents) {
+    const events = job.events.slice(start, start + limits.jobMaxEvents);
+    jobs.push({ name: 'events', data: { tenantId: job.tenantId, receivedAt: job.receivedAt, events } });
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QueueUnavailableError(`Redis did not acknowledge within ${limits.timeoutMs} ms`)), limits.timeoutMs);
+  });
+  try {
+    await Promise.race([jobs.length === 1 ? queue.add(jobs[0].name, jobs[0].data) : queue.addBulk(jobs), timeout]);
+  } catch (error) {
+    if (error instanceof QueueUnavailableError) throw error;
+    throw new QueueUnavailableError(`Redis refused the events: ${(error as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}

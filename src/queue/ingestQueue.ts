@@ -1,0 +1,32 @@
+/** The ingest queue: its name, its Redis key prefix, what a job carries and how jobs retry and are kept. */
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../config';
+import type { ActivityEvent } from '../normalize/activityEvent';
+
+export const INGEST_QUEUE = 'ingest';
+
+export interface IngestJob {
+  tenantId: number;
+  receivedAt: number;
+  events: ActivityEvent[];
+}
+
+/** The braces make the prefix a Redis Cluster hash tag, so all of a queue's keys live on one cluster slot. */
+export function queuePrefix(config: Pick<Config, 'QUEUE_PREFIX'>): string {
+  return `{${config.QUEUE_PREFIX}}`;
+}
+
+export function openIngestQueue(config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>, connection: Redis): Queue<IngestJob> {
+  return new Queue<IngestJob>(INGEST_QUEUE, {
+    connection,
+    prefix: queuePrefix(config),
+    defaultJobOptions: {
+      attempts: config.JOB_ATTEMPTS,
+      backoff: { type: 'exponential', delay: config.JOB_BACKOFF_MS },
+      // Completed jobs are gone at once so Redis memory stays flat; failed ones stay for inspection and replay.
+      removeOnComplete: true,
+      removeOnFail: false,
+    },
+  });
+}

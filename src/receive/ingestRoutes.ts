@@ -1,0 +1,36 @@
+/** Koa routes of the ingest API; they only translate HTTP to ingestRequest and back. */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { acceptEvents, authorizeTenant, IngestDeps } from './ingestRequest';
+import { bearerToken } from '../admin/adminAuth';
+import { BodyReadError, readBody } from './readBody';
+import { sendResult } from '../http/sendResult';
+
+export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
+  const router = new Router();
+
+  const handle = (bulk: boolean) => async (ctx: Context) => {
+    const receivedAt = Date.now();
+    const token = ctx.params.token ?? bearerToken(ctx.get('authorization'));
+    ctx.state.route = bulk ? 'bulk' : 'single';
+    const auth = await authorizeTenant(deps, token);
+    if ('status' in auth) return sendResult(ctx, auth);
+    ctx.state.tenantId = auth.tenantId;
+    let body: Buffer;
+    try {
+      body = await readBody(ctx.req, maxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof BodyReadError)) throw error;
+      // The rest of an oversized body is not read, so this connection cannot be reused.
+      if (error.status === 413) ctx.set('Connection', 'close');
+      return sendResult(ctx, { status: error.status, body: { accepted: 0, rejected: [], error: error.message } });
+    }
+    sendResult(ctx, await acceptEvents(deps, { tenantId: auth.tenantId, body, bulk, receivedAt }));
+  };
+
+  router.post('/analytics/bulk', handle(true));
+  router.post('/analytics/bulk/:token', handle(true));
+  router.post('/analytics', handle(false));
+  router.post('/analytics/:token', handle(false));
+  return router;
+}

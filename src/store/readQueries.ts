@@ -1,0 +1,104 @@
+/** The read API's queries: end users, activities and companies of one tenant, paged by id. */
+import type { Knex } from 'knex';
+import type { Db } from './db';
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+export interface PageRequest {
+  limit: number;
+  /** Rows with an id above this one. */
+  afterId: number;
+}
+
+export function encodeCursor(id: number): string {
+  return Buffer.from(`id:${id}`).toString('base64url');
+}
+
+/** The id a cursor stands for, or undefined when it is not one this API made. */
+export function decodeCursor(cursor: string): number | undefined {
+  const match = /^id:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return match ? Number(match[1]) : undefined;
+}
+
+async function page<Row extends { id: number }, T>(query: Knex.QueryBuilder, request: PageRequest, idColumn: string, map: (row: Row) => T): Promise<Page<T>> {
+  const rows: Row[] = await query.where(idColumn, '>', request.afterId).orderBy(idColumn, 'asc').limit(request.limit + 1);
+  const more = rows.length > request.limit;
+  const shown = more ? rows.slice(0, request.limit) : rows;
+  return { data: shown.map(map), nextCursor: more ? encodeCursor(shown[shown.length - 1].id) : null };
+}
+
+const iso = (ms: number | string | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+export interface EndUserFilter {
+  externalId?: string;
+  email?: string;
+  companyExternalId?: string;
+}
+
+export async function listEndUsers(db: Db, tenantId: number, filter: EndUserFilter, request: PageRequest) {
+  const query = db('end_users as u')
+    .leftJoin('companies as c', 'c.id', 'u.company_id')
+    .where('u.tenant_id', tenantId)
+    .select(
+      'u.id', 'u.external_id', 'u.email', 'u.name', 'u.company_id', 'u.created_at', 'c.external_id as company_external_id',
+      db.raw('(SELECT COUNT(*) FROM activities a WHERE a.tenant_id = u.tenant_id AND a.end_user_id = u.id) AS activity_count'),
+    );
+  if (filter.externalId !== undefined) query.where('u.external_id', filter.externalId);
+  if (filter.email !== undefined) query.where('u.email', filter.email);
+  if (filter.companyExternalId !== undefined) query.where('c.external_id', filter.companyExternalId);
+  return page(query, request, 'u.id', (row: Record<string, any>) => ({
+    id: row.id,
+    externalId: row.external_id,
+    email: row.email,
+    name: row.name,
+    companyId: row.company_id,
+    companyExternalId: row.company_external_id,
+    createdAt: iso(row.created_at),
+    activityCount: Number(row.activity_count),
+  }));
+}
+
+export interface ActivityFilter {
+  externalId?: string;
+  email?: string;
+  action?: string;
+  /** Epoch ms, inclusive. */
+  from?: number;
+  /** Epoch ms, exclusive. */
+  to?: number;
+}
+
+export async function listActivities(db: Db, tenantId: number, filter: ActivityFilter, request: PageRequest) {
+  const query = db('activities as a')
+    .join('end_users as u', 'u.id', 'a.end_user_id')
+    .leftJoin('companies as c', 'c.id', 'a.company_id')
+    .where('a.tenant_id', tenantId)
+    .select('a.*', 'u.external_id', 'u.email', 'c.external_id as company_external_id');
+  if (filter.externalId !== undefined) query.where('u.external_id', filter.externalId);
+  if (filter.email !== undefined) query.where('u.email', filter.email);
+  if (filter.action !== undefined) query.where('a.action', filter.action);
+  if (filter.from !== undefined) query.where('a.date', '>=', filter.from);
+  if (filter.to !== undefined) query.where('a.date', '<', filter.to);
+  return page(query, request, 'a.id', (row: Record<string, any>) => ({
+    id: row.id,
+    endUserId: row.end_user_id,
+    externalId: row.external_id,
+    email: row.email,
+    companyExternalId: row.company_external_id,
+    action: row.action,
+    date: iso(row.date),
+    count: Number(row.count),
+    weight: Number(row.weight),
+    info: JSON.parse(row.info),
+    insertId: row.insert_id,
+    receivedAt: iso(row.received_at),
+  }));
+}
+
+export async function listCompanies(db: Db, tenantId: number, request: PageRequest) {
+  const query = db('companies').where('tenant_id', tenantId).select('id', 'external_id', 'name');
+  return page(query, request, 'id', (row: Record<string, any>) => ({ id: row.id, externalId: row.external_id, name: row.name }));
+}
