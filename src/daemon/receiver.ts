@@ -8,6 +8,8 @@ import { startTenantDirectory } from '../tenants/directory';
 import { connectRedis } from '../queue/redis';
 import { openIngestQueue } from '../queue/ingestQueue';
 import { createApp } from '../http/app';
+import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
 
 export interface RunningReceiver {
   port: number;
@@ -15,10 +17,25 @@ export interface RunningReceiver {
   stop(timeoutMs: number): Promise<void>;
 }
 
+/** One log line when Redis goes away and one when it is back, instead of one per reconnect attempt. */
+function watchRedis(redis: Redis, queue: Queue, log: Logger): void {
+  let reachable = true;
+  redis.on('ready', () => {
+    if (!reachable) log.info('Redis is reachable again; accepting events');
+    reachable = true;
+  });
+  redis.on('error', (error: Error) => {
+    if (reachable) log.error({ err: error }, 'Redis is unreachable; ingest requests get 503 until it returns');
+    reachable = false;
+  });
+  queue.on('error', () => undefined);
+}
+
 export async function startReceiver(config: Config, db: Db, log: Logger): Promise<RunningReceiver> {
   const tenants = await startTenantDirectory(db, config.TENANT_REFRESH_MS, log);
   const redis = connectRedis(config.REDIS_URL, 'producer');
   const queue = openIngestQueue(config, redis);
+  watchRedis(redis, queue, log);
   if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the admin API under /api/v1 answers 401 to every request');
   const app = createApp({
     ingest: {

@@ -43,6 +43,7 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     const final = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || (job?.attemptsMade ?? 0) >= attempts;
     log[final ? 'error' : 'warn']({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, final ? 'job failed; kept for inspection' : 'job will be retried');
   });
+  worker.on('completed', (job, result) => log.debug({ jobId: job.id, ...result }, 'job stored'));
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
   void worker.run();
   await worker.waitUntilReady().catch((error: Error) => log.warn({ err: error }, 'Redis not reachable yet; the worker keeps trying'));

@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { normalizeBody, BodyError } from '../src/normalize/normalizeBody';
+import { parseDate } from '../src/normalize/fields';
+
+const receivedAt = Date.UTC(2026, 10, 29, 12, 0, 0);
+const options = (overrides: Partial<Parameters<typeof normalizeBody>[1]> = {}) => ({ bulk: false, maxEventBytes: 1024 * 1024, receivedAt, bodyBytes: 100, ...overrides });
+
+describe('normalize: Planhat activities', () => {
+  it('maps every Planhat field and applies the defaults', () => {
+    const { events, rejected } = normalizeBody(
+      [
+        { externalId: 'u1', email: ' Ann@Example.COM ', name: 'Ann', companyExternalId: 'acme', action: 'login', date: '2024-05-01T10:00:00Z', count: 3, weight: 2.5, info: { plan: 'pro' }, insertId: 'ins-1' },
+        { email: 'bob@example.com', action: 'logout' },
+      ],
+      options(),
+    );
+    assert.deepEqual(rejected, []);
+    assert.deepEqual(events[0], {
+      externalId: 'u1', email: 'ann@example.com', name: 'Ann', companyExternalId: 'acme', action: 'login',
+      date: Date.UTC(2024, 4, 1, 10), count: 3, weight: 2.5, info: { plan: 'pro' }, insertId: 'ins-1',
+    });
+    assert.equal(events[1].date, receivedAt, 'date defaults to the time received');
+    assert.equal(events[1].count, 1);
+    assert.equal(events[1].weight, 1);
+    assert.match(events[1].insertId, /^[0-9a-f-]{36}$/, 'an insertId is made when none is given');
+  });
+
+  it('accepts epoch milliseconds and numeric ids', () => {
+    const { events } = normalizeBody({ externalId: 42, action: 'x', date: 1700000000123 }, options());
+    assert.equal(events[0].externalId, '42');
+    assert.equal(events[0].date, 1700000000123);
+  });
+
+  it('takes the bulk short names id and cId only on the bulk endpoint', () => {
+    const bulk = normalizeBody([{ id: 'u9', cId: 'c9', action: 'x' }], options({ bulk: true }));
+    assert.equal(bulk.events[0].externalId, 'u9');
+    assert.equal(bulk.events[0].companyExternalId, 'c9');
+    const single = normalizeBody([{ id: 'u9', cId: 'c9', action: 'x' }], options());
+    assert.deepEqual(single.rejected, [{ index: 0, error: 'externalId: missing: an event needs externalId or email' }]);
+  });
+
+  it('keeps unknown top-level fields in info instead of dropping them', () => {
+    const { events } = normalizeBody({ externalId: 'u1', action: 'x', plan: 'pro', info: { seats: 3 } }, options());
+    assert.deepEqual(events[0].info, { plan: 'pro', seats: 3 });
+  });
+
+  it('refuses each bad field with its name and the reason', () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ action: 'x' }, 'externalId: missing: an event needs externalId or email'],
+      [{ externalId: 'u1' }, 'action: missing: must be a non-empty string'],
+      [{ externalId: 'u1', action: '' }, 'action: missing: must be a non-empty string'],
+      [{ externalId: 'u1', action: 7 }, 'action: must be a string, got a number'],
+      [{ externalId: { a: 1 }, action: 'x' }, 'externalId: must be a string or a number, got an object'],
+      [{ externalId: 'u1', email: 'not-an-email', action: 'x' }, 'email: "not-an-email" is not an email address'],
+      [{ externalId: 'u1', action: 'x', date: 'yesterday' }, 'date: "yesterday" is not a valid date'],
+      [{ externalId: 'u1', action: 'x', date: '2022-02-30 10:00:00' }, 'date: "2022-02-30 10:00:00" is not a valid date'],
+      [{ externalId: 'u1', action: 'x', date: true }, 'date: must be a date string or epoch milliseconds, got a boolean'],
+      [{ externalId: 'u1', action: 'x', count: 'many' }, 'count: must be a number, got a string'],
+      [{ externalId: 'u1', action: 'x', count: -1 }, 'count: must be between 0 and 1000000000000'],
+      [{ externalId: 'u1', action: 'x', weight: [1] }, 'weight: must be a number, got an array'],
+      [{ externalId: 'u1', action: 'x', info: 'text' }, 'info: must be an object, got a string'],
+      [{ externalId: 'u\u0000', action: 'x' }, 'externalId: must not contain control characters'],
+      [{ externalId: 'u'.repeat(256), action: 'x' }, 'externalId: must be at most 255 characters, got 256'],
+    ];
+    for (const [event, error] of cases) {
+      const result = normalizeBody([event], options());
+      assert.deepEqual(result.rejected, [{ index: 0, error }], JSON.stringify(event));
+      assert.equal(result.events.length, 0);
+    }
+  });
+
+  it('accepts the valid events of a mixed batch and reports the others by index', () => {
+    const result = normalizeBody([{ externalId: 'a', action: 'x' }, 'text', { externalId: 'b' }, { email: 'c@d.io', action: 'y' }], options());
+    assert.deepEqual(result.events.map((event) => event.action), ['x', 'y']);
+    assert.deepEqual(result.rejected, [
+      { index: 1, error: 'event: must be an object, got a string' },
+      { index: 2, error: 'action: missing: must be a non-empty string' },
+    ]);
+  });
+
+  it('refuses an event over MAX_EVENT_BYTES and marks it oversized', () => {
+    const big = { externalId: 'u1', action: 'x', info: { blob: 'y'.repeat(600) } };
+    const result = normalizeBody([big, { externalId: 'u2', action: 'x' }], options({ maxEventBytes: 500, bodyBytes: 700 }));
+    assert.deepEqual(result.oversized, [0]);
+    assert.match(result.rejected[0].error, /^event: is \d+ bytes, over the 500-byte limit \(MAX_EVENT_BYTES\)$/);
+    assert.equal(result.events.length, 1);
+  });
+
+  it('refuses bodies that hold no events', () => {
+    assert.throws(() => normalizeBody([], options()), BodyError);
+    assert.throws(() => normalizeBody('text', options()), /body must be a JSON object or an array of objects, got a string/);
+    assert.throws(() => normalizeBody({ externalId: 'u', action: 'x' }, options({ bulk: true })), /body must be a JSON array of events, got an object/);
+  });
+
+  it('keeps __proto__ and constructor keys as plain data', () => {
+    const parsed = JSON.parse('{"externalId":"u1","action":"x","__proto__":{"polluted":true},"info":{"constructor":{"prototype":{"bad":1}}}}');
+    const { events } = normalizeBody(parsed, options());
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    assert.equal(Object.getPrototypeOf(events[0].info), Object.prototype);
+    assert.equal(JSON.stringify(events[0].info), '{"__proto__":{"polluted":true},"constructor":{"prototype":{"bad":1}}}');
+  });
+});
+
+describe('normalize: Amplitude events', () => {
+  const amplitude = {
+    event_type: 'Song Played',
+    user_id: 'amp-user-1',
+    device_id: 'dev-1',
+    event_time: '2022-02-28 20:07:01.795',
+    insert_id: 'amp-insert-1',
+    event_properties: { song: 'x' },
+    user_properties: { email: 'Amp@Example.com', name: 'Amp User', plan: 'free' },
+    groups: { company: 'acme' },
+    group_properties: { company: { name: 'Acme' } },
+    platform: 'Web',
+  };
+
+  it('maps user_id, event_type, event_time, insert_id and user_properties.email, and keeps the rest in info', () => {
+    const { events, rejected } = normalizeBody(amplitude, options());
+    assert.deepEqual(rejected, []);
+    const event = events[0];
+    assert.equal(event.externalId, 'amp-user-1');
+    assert.equal(event.action, 'Song Played');
+    assert.equal(event.date, Date.UTC(2022, 1, 28, 20, 7, 1, 795), 'event_time without a zone is UTC');
+    assert.equal(event.insertId, 'amp-insert-1');
+    assert.equal(event.email, 'amp@example.com');
+    assert.equal(event.name, 'Amp User');
+    assert.deepEqual(event.info, {
+      device_id: 'dev-1',
+      event_properties: { song: 'x' },
+      user_properties: { email: 'Amp@Example.com', name: 'Amp User', plan: 'free' },
+      groups: { company: 'acme' },
+      group_properties: { company: { name: 'Acme' } },
+      platform: 'Web',
+    });
+  });
+
+  it('uses time (epoch ms) and $insert_id when event_time and insert_id are absent', () => {
+    const { events } = normalizeBody({ event_type: 'x', user_id: 'u', time: 1646078821795, $insert_id: 'dollar-id' }, options());
+    assert.equal(events[0].date, 1646078821795);
+    assert.equal(events[0].insertId, 'dollar-id');
+  });
+
+  it('lets top-level externalId, email and companyExternalId win', () => {
+    const { events } = normalizeBody({ ...amplitude, externalId: 'mine', email: 'top@example.com', companyExternalId: 'co' }, options());
+    assert.equal(events[0].externalId, 'mine');
+    assert.equal(events[0].email, 'top@example.com');
+    assert.equal(events[0].companyExternalId, 'co');
+  });
+
+  it('names Amplitude fields in its refusals', () => {
+    const missing = normalizeBody({ event_type: 'x', device_id: 'd' }, options());
+    assert.deepEqual(missing.rejected, [{ index: 0, error: 'externalId: missing: an event needs user_id or email' }]);
+    const badTime = normalizeBody({ event_type: 'x', user_id: 'u', event_time: 'soon' }, options());
+    assert.deepEqual(badTime.rejected, [{ index: 0, error: 'event_time: "soon" is not a valid date' }]);
+    const badType = normalizeBody({ event_type: '', user_id: 'u' }, options());
+    assert.deepEqual(badType.rejected, [{ index: 0, error: 'event_type: missing: must be a non-empty string' }]);
+    const badEmail = normalizeBody({ event_type: 'x', user_properties: { email: 'nope' } }, options());
+    assert.deepEqual(badEmail.rejected, [{ index: 0, error: 'user_properties.email: "nope" is not an email address' }]);
+  });
+});
+
+describe('normalize: dates', () => {
+  it('reads ISO 8601 with zones, Amplitude times and epoch ms strings', () => {
+    assert.equal(parseDate('d', '2024-01-02T03:04:05+02:00'), Date.UTC(2024, 0, 2, 1, 4, 5));
+    assert.equal(parseDate('d', '2024-01-02T03:04:05.5Z'), Date.UTC(2024, 0, 2, 3, 4, 5, 500));
+    assert.equal(parseDate('d', '2024-01-02'), Date.UTC(2024, 0, 2));
+    assert.equal(parseDate('d', '1700000000000'), 1700000000000);
+    assert.equal(parseDate('d', undefined), undefined);
+  });
+
+  it('refuses dates out of range', () => {
+    assert.throws(() => parseDate('date', -5), /date: must be between 1970-01-01 and 9999-12-31/);
+    assert.throws(() => parseDate('date', 1e20), /date: must be between/);
+    assert.throws(() => parseDate('date', '2024-13-01'), /date: "2024-13-01" is not a valid date/);
+    assert.throws(() => parseDate('date', '2024-01-01T25:00:00Z'), /not a valid date/);
+  });
+});

@@ -1,0 +1,105 @@
+/** Runs activityd in this process (for HTTP contract tests) or as real child processes (for behaviour across processes). */
+import { ChildProcess, spawn } from 'node:child_process';
+import type { Config } from '../../config';
+import { createLogger } from '../../src/log';
+import { Db } from '../../src/store/db';
+import { startReceiver, RunningReceiver } from '../../src/daemon/receiver';
+import { startIngestWorker, IngestWorker } from '../../src/process/ingestWorker';
+import { createTenant } from '../../src/store/tenants';
+import { CLI, REPO_ROOT } from './testEnv';
+
+export interface InProcessDaemon {
+  baseUrl: string;
+  receiver: RunningReceiver;
+  worker?: IngestWorker;
+  stop(): Promise<void>;
+}
+
+export async function startInProcess(config: Config, db: Db, options: { worker: boolean } = { worker: true }): Promise<InProcessDaemon> {
+  const log = createLogger(config, 'test');
+  const receiver = await startReceiver(config, db, log);
+  const worker = options.worker ? await startIngestWorker(config, db, log) : undefined;
+  return {
+    baseUrl: `http://127.0.0.1:${receiver.port}`,
+    receiver,
+    worker,
+    async stop() {
+      await receiver.stop(5000);
+      await worker?.close(5000);
+    },
+  };
+}
+
+export async function newTenant(db: Db, name = `tenant-${Math.random().toString(36).slice(2, 8)}`) {
+  return createTenant(db, name);
+}
+
+export interface ChildDaemon {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  signal(signal: NodeJS.Signals): void;
+}
+
+export function spawnActivityd(args: string[], env: Record<string, string>): ChildDaemon {
+  return spawnWatched(process.execPath, [CLI, ...args], env);
+}
+
+/** With `group`, the child leads its own process group and signals reach the whole group (npm and the node it starts). */
+export function spawnWatched(command: string, args: string[], env: Record<string, string>, options: { group?: boolean } = {}): ChildDaemon {
+  const child = spawn(command, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.group === true });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const append = (chunk: Buffer) => {
+    output += chunk.toString();
+    listeners.forEach((listener) => listener());
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    exited,
+    signal: (signal) => (options.group ? process.kill(-(child.pid as number), signal) : child.kill(signal)),
+    waitForOutput(pattern, timeoutMs = 30000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const match = output.match(pattern);
+          if (match) {
+            cleanup();
+            resolve(match);
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for ${pattern} in output:\n${output.slice(-3000)}`));
+        }, timeoutMs);
+        const onExit = () => {
+          check();
+          cleanup();
+          reject(new Error(`process exited before ${pattern} appeared; output:\n${output.slice(-3000)}`));
+        };
+        const cleanup = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          child.off('exit', onExit);
+        };
+        listeners.add(check);
+        child.on('exit', onExit);
+        check();
+      });
+    },
+  };
+}
+
+/** Stops a child with SIGTERM (SIGKILL if it will not), for test teardown. */
+export async function ensureStopped(daemon: ChildDaemon | undefined): Promise<void> {
+  if (!daemon || daemon.child.exitCode !== null || daemon.child.signalCode !== null) return;
+  daemon.signal('SIGTERM');
+  const timer = setTimeout(() => daemon.signal('SIGKILL'), 10000);
+  await daemon.exited;
+  clearTimeout(timer);
+}
