@@ -4,8 +4,8 @@ import { createLogger } from '../log';
 import { openDatabase, Db } from '../store/db';
 import { assertSchemaCurrent, migrateToLatest } from '../store/migrate';
 import { createTenant, listTenants, rotateTenantToken, setTenantEnabled } from '../store/tenants';
-import { startReceiver } from '../daemon/receiver';
-import { startIngestWorker } from '../process/ingestWorker';
+import { startReceiver, RunningReceiver } from '../daemon/receiver';
+import { startIngestWorker, IngestWorker } from '../process/ingestWorker';
 import { createDefaultTenantIfEmpty } from '../daemon/defaultTenant';
 import { announceReady, stopOnSignals } from '../daemon/signals';
 
@@ -109,13 +109,20 @@ async function runDaemon(config: Config, role: 'start' | 'receiver' | 'worker'):
     await db.destroy();
     throw error;
   }
-  const receiver = role === 'worker' ? undefined : await startReceiver(config, db, log);
-  const worker = role === 'receiver' ? undefined : await startIngestWorker(config, db, log);
+  let receiver: RunningReceiver | undefined;
+  let worker: IngestWorker | undefined;
+  const starting = (async () => {
+    if (role !== 'worker') receiver = await startReceiver(config, db, log);
+    if (role !== 'receiver') worker = await startIngestWorker(config, db, log);
+  })();
+  // Signals are handled from the first moment: one arriving during start-up stops what has started.
   stopOnSignals(log, async () => {
+    await starting.catch(() => undefined);
     // Intake stops first, so nothing is accepted that the worker would no longer see.
     await receiver?.stop(config.SHUTDOWN_TIMEOUT_MS);
     await worker?.close(config.SHUTDOWN_TIMEOUT_MS);
     await db.destroy();
   });
+  await starting;
   announceReady();
 }

@@ -31,11 +31,26 @@ function watchRedis(redis: Redis, queue: Queue, log: Logger): void {
   queue.on('error', () => undefined);
 }
 
+/** Waits (bounded) for the first connection, so the first requests after start are not refused; a Redis that is down does not keep the receiver from answering 503. */
+function redisReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    redis.once('ready', done);
+  });
+}
+
 export async function startReceiver(config: Config, db: Db, log: Logger): Promise<RunningReceiver> {
   const tenants = await startTenantDirectory(db, config.TENANT_REFRESH_MS, log);
   const redis = connectRedis(config.REDIS_URL, 'producer');
   const queue = openIngestQueue(config, redis);
   watchRedis(redis, queue, log);
+  await redisReady(redis, config.ENQUEUE_TIMEOUT_MS);
   if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the admin API under /api/v1 answers 401 to every request');
   const app = createApp({
     ingest: {

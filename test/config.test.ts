@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig, settings, ConfigError } from '../config';
+import { REPO_ROOT } from './support/testEnv';
+
+describe('config', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.PORT, 8080);
+    assert.equal(config.REDIS_URL, 'redis://127.0.0.1:6379');
+    assert.deepEqual(config.DATABASE_URL, { client: 'sqlite', filename: path.resolve('data/activityd.sqlite') });
+    assert.equal(config.QUEUE_PREFIX, 'activityd');
+    assert.equal(config.MAX_EVENT_BYTES, 1024 * 1024);
+    assert.equal(config.MAX_BODY_BYTES, 32 * 1024 * 1024);
+    assert.equal(config.ADMIN_TOKEN, '');
+  });
+
+  it('takes each setting from its environment variable', () => {
+    const config = loadConfig({ PORT: '9000', DATABASE_URL: 'sqlite:///tmp/x.sqlite', LOG_LEVEL: 'debug', WORKER_CONCURRENCY: '7' });
+    assert.equal(config.PORT, 9000);
+    assert.deepEqual(config.DATABASE_URL, { client: 'sqlite', filename: '/tmp/x.sqlite' });
+    assert.equal(config.LOG_LEVEL, 'debug');
+    assert.equal(config.WORKER_CONCURRENCY, 7);
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://u@db:5432/app?schema=activity' }).DATABASE_URL, {
+      client: 'postgres',
+      connectionString: 'postgres://u@db:5432/app',
+      schema: 'activity',
+    });
+  });
+
+  it('refuses bad values, naming every bad setting', () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ PORT: '70000' }, /PORT must be between 0 and 65535, got 70000/],
+      [{ REDIS_URL: 'http://x' }, /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+      [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be a file path, a sqlite:\/\/ URL or a postgres:\/\/ URL/],
+      [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
+      [{ ADMIN_TOKEN: 'short' }, /ADMIN_TOKEN must be at least 16 characters/],
+      [{ TENANT_REFRESH_MS: '10000' }, /TENANT_REFRESH_MS must be between 100 and 5000/],
+      [{ QUEUE_PREFIX: 'has space' }, /QUEUE_PREFIX must match/],
+      [{ CREATE_DEFAULT_TENANT: 'maybe' }, /CREATE_DEFAULT_TENANT must be true or false/],
+    ];
+    for (const [env, message] of cases) {
+      assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && message.test(error.message), JSON.stringify(env));
+    }
+  });
+
+  it('every setting is documented in the README with its default', () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    for (const [name, setting] of Object.entries(settings)) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\``));
+      assert.ok(row, `README has a row for ${name}`);
+      const shown = setting.default === '' ? '(unset)' : `\`${setting.default}\``;
+      assert.ok(row.includes(shown), `README row for ${name} shows its default ${shown}: ${row}`);
+    }
+  });
+});

@@ -1,0 +1,253 @@
+/** Behaviour that crosses processes: the real activityd binary, started as child processes. */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import sqlite3 from 'sqlite3';
+import { createTestEnv, openMigrated, waitFor, countRows, TestEnv, ADMIN_TOKEN } from './support/testEnv';
+import { startInProcess, newTenant, spawnActivityd, spawnWatched, ensureStopped, ChildDaemon, InProcessDaemon } from './support/daemon';
+import { post, request } from './support/http';
+import { Db } from '../src/store/db';
+
+const LISTENING = /"port":(\d+),"msg":"receiver listening"/;
+const CONSUMING = /worker consuming the ingest queue/;
+
+describe('processes: two worker processes racing on one new person', () => {
+  let env: TestEnv;
+  let db: Db;
+  let receiver: InProcessDaemon;
+  const workers: ChildDaemon[] = [];
+
+  before(async () => {
+    env = createTestEnv();
+    db = await openMigrated(env.config);
+    receiver = await startInProcess(env.config, db, { worker: false });
+  });
+  after(async () => {
+    await Promise.all(workers.map(ensureStopped));
+    await receiver.stop();
+    await db.destroy();
+    await env.cleanup();
+  });
+
+  it('50 concurrent events for one new externalId, consumed by two `activityd worker` processes, make one user', async () => {
+    const tenant = await newTenant(db);
+    const url = `${receiver.baseUrl}/analytics/${tenant.token}`;
+    await waitFor('tenant known', async () => (await post(url, { externalId: 'warmup', action: 'x' })).status === 202, 5000);
+    // Half name the person by externalId and email, half by email only, so both identity rules race.
+    const replies = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => post(url, i % 2 ? { externalId: 'racer', email: 'racer@example.com', action: 'race', insertId: `race-${i}` } : { email: 'racer@example.com', action: 'race', insertId: `race-${i}` })),
+    );
+    assert.deepEqual(new Set(replies.map((reply) => reply.status)), new Set([202]));
+    const workerEnv = { ...env.env, LOG_LEVEL: 'debug', WORKER_CONCURRENCY: '4', BATCH_MAX_EVENTS: '3' };
+    workers.push(spawnActivityd(['worker'], workerEnv), spawnActivityd(['worker'], workerEnv));
+    await Promise.all(workers.map((worker) => worker.waitForOutput(CONSUMING)));
+    await waitFor('51 activities', async () => (await countRows(db, 'activities', { tenant_id: tenant.id })) === 51, 30000);
+    const people = await db('end_users').where({ tenant_id: tenant.id }).whereNot({ external_id: 'warmup' }).orWhereNull('external_id').andWhere({ tenant_id: tenant.id });
+    assert.equal(people.length, 1, JSON.stringify(people));
+    assert.equal(people[0].external_id, 'racer');
+    assert.equal(people[0].email, 'racer@example.com');
+    const jobsPerWorker = workers.map((worker) => (worker.output().match(/"msg":"job stored"/g) ?? []).length);
+    assert.ok(jobsPerWorker.every((jobs) => jobs > 0), `both workers stored jobs: ${jobsPerWorker}`);
+  });
+});
+
+describe('processes: shutdown and failures', () => {
+  let env: TestEnv;
+  let db: Db;
+  const children: ChildDaemon[] = [];
+
+  beforeEach(async () => {
+    env = createTestEnv();
+    db = await openMigrated(env.config);
+  });
+  afterEach(async () => {
+    await Promise.all(children.splice(0).map(ensureStopped));
+    await db.destroy();
+    await env.cleanup();
+  });
+
+  it('SIGINT while busy: exits 0, and every event answered 202 is stored exactly once', async () => {
+    const tenant = await newTenant(db);
+    const daemon = spawnActivityd(['start'], { ...env.env, LOG_LEVEL: 'info', WORKER_CONCURRENCY: '8', BATCH_MAX_EVENTS: '50' });
+    children.push(daemon);
+    const port = (await daemon.waitForOutput(LISTENING))[1];
+    const url = `http://127.0.0.1:${port}/analytics/${tenant.token}`;
+    const accepted: string[] = [];
+    let refused = 0;
+    let sent = 0;
+    const sender = async (lane: number) => {
+      for (let round = 0; round < 400; round++) {
+        const events = Array.from({ length: 20 }, (_, i) => ({ externalId: `user-${(round * 7 + i) % 30}`, action: 'busy', insertId: `l${lane}-r${round}-e${i}` }));
+        sent += events.length;
+        try {
+          const reply = await post(url, events);
+          if (reply.status === 202) accepted.push(...events.map((event) => event.insertId));
+          else refused += 1;
+        } catch {
+          return; // the receiver has closed; events not answered 202 were not promised
+        }
+      }
+    };
+    const lanes = Promise.all([0, 1, 2, 3].map(sender));
+    await waitFor('some events accepted', async () => accepted.length >= 2000, 30000, 10);
+    daemon.signal('SIGINT');
+    const code = await daemon.exited;
+    await lanes;
+    assert.equal(code, 0, daemon.output().slice(-2000));
+    assert.match(daemon.output(), /"msg":"stopped cleanly"/);
+    assert.ok(accepted.length > 0 && refused === 0, `accepted ${accepted.length} of ${sent}, refused ${refused}`);
+
+    const storedBeforeRestart = await countRows(db, 'activities', { tenant_id: tenant.id });
+    assert.ok(storedBeforeRestart < accepted.length, `the worker was busy: ${storedBeforeRestart} of ${accepted.length} stored when it stopped`);
+    // Whatever the stopped worker did not store is still queued: a new worker stores the rest.
+    const drainer = spawnActivityd(['worker'], { ...env.env, LOG_LEVEL: 'info' });
+    children.push(drainer);
+    await waitFor('every accepted event stored', async () => (await countRows(db, 'activities', { tenant_id: tenant.id })) >= accepted.length, 60000, 100);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const stored: string[] = (await db('activities').where({ tenant_id: tenant.id }).select('insert_id')).map((row: { insert_id: string }) => row.insert_id);
+    assert.equal(stored.length, accepted.length, 'no event stored twice, none extra');
+    assert.deepEqual(new Set(stored), new Set(accepted));
+  });
+
+  it('a transient database failure (SQLite file locked by another process) is retried to exactly one activity', async () => {
+    const tenant = await newTenant(db);
+    const receiver = await startInProcess(env.config, db, { worker: false });
+    const filename = (env.config.DATABASE_URL as { filename: string }).filename;
+    const locker = new sqlite3.Database(filename);
+    const run = (sql: string) => new Promise<void>((resolve, reject) => locker.run(sql, (error) => (error ? reject(error) : resolve())));
+    try {
+      await run('BEGIN EXCLUSIVE');
+      await run('UPDATE write_lock SET generation = generation + 1');
+      const worker = spawnActivityd(['worker'], { ...env.env, LOG_LEVEL: 'info', DB_BUSY_TIMEOUT_MS: '100', JOB_BACKOFF_MS: '100', JOB_ATTEMPTS: '30' });
+      children.push(worker);
+      await worker.waitForOutput(CONSUMING);
+      await waitFor('tenant known', async () => (await post(`${receiver.baseUrl}/analytics/${tenant.token}`, [{ externalId: 'patient', action: 'wait', insertId: 'locked-1' }])).status === 202, 5000);
+      await worker.waitForOutput(/SQLITE_BUSY[\s\S]*job will be retried/, 20000);
+    } finally {
+      await run('COMMIT');
+      locker.close();
+    }
+    await waitFor('the activity', async () => (await countRows(db, 'activities', { insert_id: 'locked-1' })) === 1, 20000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await countRows(db, 'activities', { tenant_id: tenant.id }), 1);
+    await receiver.stop();
+  });
+
+  it('refuses an invalid setting at start-up, naming it, with a non-zero exit', async () => {
+    const daemon = spawnActivityd(['start'], { ...env.env, PORT: 'eighty', WORKER_CONCURRENCY: '0' });
+    const code = await daemon.exited;
+    assert.equal(code, 2);
+    assert.match(daemon.output(), /invalid setting: PORT must be a whole number, got "eighty"; WORKER_CONCURRENCY must be between 1 and 1000, got 0/);
+  });
+
+  it('a receiver or worker started alone refuses an unmigrated database', async () => {
+    const fresh = path.join(env.dir, 'fresh', 'db.sqlite');
+    const worker = spawnActivityd(['worker'], { ...env.env, DATABASE_URL: fresh });
+    assert.equal(await worker.exited, 1);
+    assert.match(worker.output(), /schema is behind .* run "activityd migrate" first/);
+  });
+});
+
+describe('processes: first start with `npm start`', () => {
+  let env: TestEnv;
+  const children: ChildDaemon[] = [];
+
+  before(() => {
+    env = createTestEnv();
+  });
+  after(async () => {
+    await Promise.all(children.map(ensureStopped));
+    await env.cleanup();
+  });
+
+  it('on an empty data folder: migrates, creates tenant "default", prints its token and ingest URL; later starts print no secret', async () => {
+    const dataDir = path.join(env.dir, 'data');
+    assert.equal(fs.existsSync(dataDir), false);
+    const runEnv = { ...env.env, DATABASE_URL: path.join(dataDir, 'activityd.sqlite'), LOG_LEVEL: 'info' };
+    const first = spawnWatched('npm', ['start'], runEnv, { group: true });
+    children.push(first);
+    const [, token] = await first.waitForOutput(/token: +(\S+)/, 120000);
+    const port = (await first.waitForOutput(LISTENING))[1];
+    assert.match(first.output(), new RegExp(`ingest URL: http://127\\.0\\.0\\.1:0/analytics/${token}`));
+    const reply = await post(`http://127.0.0.1:${port}/analytics/${token}`, { externalId: 'first', action: 'hello' });
+    assert.equal(reply.status, 202);
+    await waitFor('the activity', async () => {
+      const listed = await request(`http://127.0.0.1:${port}/api/v1/tenants/1/activities`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      return listed.body.data.length === 1;
+    });
+    first.signal('SIGINT');
+    await first.exited;
+
+    const second = spawnActivityd(['start'], runEnv);
+    children.push(second);
+    await second.waitForOutput(LISTENING);
+    second.signal('SIGTERM');
+    assert.equal(await second.exited, 0);
+    assert.doesNotMatch(second.output(), /token/);
+    assert.doesNotMatch(second.output(), new RegExp(token));
+  });
+});
+
+describe('processes: the tenant CLI', () => {
+  let env: TestEnv;
+
+  before(() => {
+    env = createTestEnv();
+  });
+  after(async () => {
+    await env.cleanup();
+  });
+
+  async function cli(...args: string[]): Promise<{ code: number | null; out: string }> {
+    const child = spawnActivityd(args, env.env);
+    const code = await child.exited;
+    return { code, out: child.output() };
+  }
+
+  it('says to migrate first, then migrates', async () => {
+    const early = await cli('tenant', 'list');
+    assert.equal(early.code, 1);
+    assert.match(early.out, /run "activityd migrate" first/);
+    const migrated = await cli('migrate');
+    assert.equal(migrated.code, 0);
+    assert.deepEqual(JSON.parse(migrated.out), { applied: ['20261129000000_core.js'] });
+  });
+
+  it('creates, lists, disables, enables and rotates tenants', async () => {
+    const created = await cli('tenant', 'create', 'acme');
+    assert.equal(created.code, 0);
+    const tenant = JSON.parse(created.out);
+    assert.deepEqual(Object.keys(tenant), ['id', 'name', 'token']);
+    assert.equal(tenant.name, 'acme');
+    assert.ok(tenant.token.length >= 43, 'at least 256 bits of token');
+
+    const listed = JSON.parse((await cli('tenant', 'list')).out);
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0].name, 'acme');
+    assert.equal(listed[0].enabled, true);
+    assert.equal(JSON.stringify(listed).includes(tenant.token), false, 'tokens are never listed');
+
+    assert.equal(JSON.parse((await cli('tenant', 'disable', String(tenant.id))).out).enabled, false);
+    assert.equal(JSON.parse((await cli('tenant', 'enable', String(tenant.id))).out).enabled, true);
+    const rotated = JSON.parse((await cli('tenant', 'rotate-token', String(tenant.id))).out);
+    assert.equal(rotated.id, tenant.id);
+    assert.notEqual(rotated.token, tenant.token);
+  });
+
+  it('refuses bad use with a clear message and a non-zero exit', async () => {
+    const cases: Array<[string[], number, RegExp]> = [
+      [['tenant', 'create', 'acme'], 1, /a tenant named "acme" already exists/],
+      [['tenant', 'enable', 'abc'], 2, /tenant ID must be a whole number, got "abc"/],
+      [['tenant', 'disable', '999'], 1, /no tenant with id 999/],
+      [['tenant', 'rotate-token'], 2, /tenant ID must be a whole number, got nothing/],
+      [['tenant', 'remove', '1'], 2, /unknown tenant command "remove"/],
+      [['tenant', 'create'], 2, /tenant create needs a NAME/],
+      [['launch'], 2, /unknown command "launch"/],
+    ];
+    for (const [args, code, message] of cases) {
+      const result = await cli(...args);
+      assert.equal(result.code, code, args.join(' '));
+      assert.match(result.out, message, args.join(' '));
+    }
+  });
+});
