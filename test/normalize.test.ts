@@ -150,7 +150,7 @@ describe('normalize: Amplitude events', () => {
 
   it('names Amplitude fields in its refusals', () => {
     const missing = normalizeBody({ event_type: 'x', device_id: 'd' }, options());
-    assert.deepEqual(missing.rejected, [{ index: 0, error: 'externalId: missing: an event needs user_id or email' }]);
+    assert.deepEqual(missing.rejected, [{ index: 0, error: 'user_id: missing: an event needs user_id or email (device-only events need the tenant setting allowDeviceOnlyEvents=true)' }]);
     const badTime = normalizeBody({ event_type: 'x', user_id: 'u', event_time: 'soon' }, options());
     assert.deepEqual(badTime.rejected, [{ index: 0, error: 'event_time: "soon" is not a valid date' }]);
     const badType = normalizeBody({ event_type: '', user_id: 'u' }, options());

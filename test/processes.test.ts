@@ -210,7 +210,7 @@ describe('processes: the tenant CLI', () => {
     assert.match(early.out, /run "activityd migrate" first/);
     const migrated = await cli('migrate');
     assert.equal(migrated.code, 0);
-    assert.deepEqual(JSON.parse(migrated.out), { applied: ['20261129000000_core.js'] });
+    assert.deepEqual(JSON.parse(migrated.out), { applied: ['20261129000000_core.js', '20261129010000_customer_model.js'] });
   });
 
   it('creates, lists, disables, enables and rotates tenants', async () => {

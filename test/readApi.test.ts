@@ -66,7 +66,7 @@ describe('read API', () => {
   it('lists activities filtered by person, action and date range, with ISO dates', async () => {
     const byUser = (await get(`/api/v1/tenants/${tenantId}/activities?externalId=user-0`)).body.data;
     assert.equal(byUser.length, 5);
-    assert.deepEqual(Object.keys(byUser[0]).sort(), ['action', 'companyExternalId', 'count', 'date', 'email', 'endUserId', 'externalId', 'id', 'info', 'insertId', 'receivedAt', 'weight']);
+    assert.deepEqual(Object.keys(byUser[0]).sort(), ['action', 'assetExternalId', 'companyExternalId', 'count', 'date', 'email', 'endUserId', 'externalId', 'id', 'info', 'insertId', 'projectExternalId', 'receivedAt', 'weight']);
     assert.equal(byUser[0].receivedAt, '2024-06-01T00:00:00.000Z');
     const logins = (await get(`/api/v1/tenants/${tenantId}/activities?action=login&limit=1000`)).body.data;
     assert.equal(logins.length, 12);
@@ -94,7 +94,7 @@ describe('read API', () => {
 
   it('lists companies', async () => {
     const reply = await get(`/api/v1/tenants/${tenantId}/companies`);
-    assert.deepEqual(reply.body.data.map((row: { externalId: string; name: string }) => [row.externalId, row.name]), [['acme', 'acme'], ['globex', 'globex']]);
+    assert.deepEqual(reply.body.data.map((row: { externalId: string; name: string; domains: string[] }) => [row.externalId, row.name, row.domains]), [['acme', 'acme', ['example.com']], ['globex', 'globex', ['example.com']]]);
   });
 
   it('keeps tenants apart', async () => {

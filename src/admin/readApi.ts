@@ -1,7 +1,7 @@
 /** The read API, free of Koa: validates query parameters (naming the bad one) and returns pages. */
 import type { Db } from '../store/db';
 import { getTenant } from '../store/tenants';
-import { decodeCursor, listActivities, listCompanies, listEndUsers, PageRequest } from '../store/readQueries';
+import { decodeCursor, listActivities, listCompanies, listEndUsers, listFilteredActions, listOwned, PageRequest } from '../store/readQueries';
 import { errorResult, HttpResult } from '../receive/httpResult';
 import { parseDate, parseEmail } from '../normalize/fields';
 
@@ -45,6 +45,13 @@ function dateParam(query: Query, name: string): number | undefined {
   }
 }
 
+function flagParam(query: Query, name: string): boolean {
+  const value = single(query, name);
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new QueryError(`${name}: must be true or false`);
+}
+
 function emailParam(query: Query): string | undefined {
   try {
     return parseEmail('email', single(query, 'email'));
@@ -70,7 +77,7 @@ export function readEndUsers(db: Db, tenantIdText: string, query: Query): Promis
     listEndUsers(
       db,
       tenantId,
-      { externalId: single(query, 'externalId'), email: emailParam(query), companyExternalId: single(query, 'companyExternalId') },
+      { externalId: single(query, 'externalId'), email: emailParam(query), companyExternalId: single(query, 'companyExternalId'), unassigned: flagParam(query, 'unassigned') },
       pageRequest(query),
     ),
   );
@@ -85,6 +92,9 @@ export function readActivities(db: Db, tenantIdText: string, query: Query): Prom
         externalId: single(query, 'externalId'),
         email: emailParam(query),
         action: single(query, 'action'),
+        companyExternalId: single(query, 'companyExternalId'),
+        assetExternalId: single(query, 'assetExternalId'),
+        projectExternalId: single(query, 'projectExternalId'),
         from: dateParam(query, 'from'),
         to: dateParam(query, 'to'),
       },
@@ -95,4 +105,12 @@ export function readActivities(db: Db, tenantIdText: string, query: Query): Prom
 
 export function readCompanies(db: Db, tenantIdText: string, query: Query): Promise<HttpResult> {
   return withTenant(db, tenantIdText, (tenantId) => listCompanies(db, tenantId, pageRequest(query)));
+}
+
+export function readOwned(db: Db, table: 'assets' | 'projects', tenantIdText: string, query: Query): Promise<HttpResult> {
+  return withTenant(db, tenantIdText, (tenantId) => listOwned(db, table, tenantId, pageRequest(query)));
+}
+
+export function readFilteredActions(db: Db, tenantIdText: string): Promise<HttpResult> {
+  return withTenant(db, tenantIdText, (tenantId) => listFilteredActions(db, tenantId));
 }

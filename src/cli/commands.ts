@@ -3,7 +3,8 @@ import type { Config } from '../../config';
 import { createLogger } from '../log';
 import { openDatabase, Db } from '../store/db';
 import { assertSchemaCurrent, migrateToLatest } from '../store/migrate';
-import { createTenant, listTenants, rotateTenantToken, setTenantEnabled } from '../store/tenants';
+import { changeTenantSettings, createTenant, getTenant, getTenantSettings, listTenants, rotateTenantToken, setTenantEnabled, TenantError } from '../store/tenants';
+import { SettingError } from '../tenants/settings';
 import { startReceiver, RunningReceiver } from '../daemon/receiver';
 import { startIngestWorker, IngestWorker } from '../process/ingestWorker';
 import { createDefaultTenantIfEmpty } from '../daemon/defaultTenant';
@@ -22,6 +23,12 @@ export const USAGE = `Usage: activityd <command>
   tenant enable ID         accept events for the tenant again
   tenant disable ID        refuse the tenant's events with 403
   tenant rotate-token ID   print a new token; the old one stops working
+  tenant show ID           print the tenant and its settings (mappings, filters)
+  tenant set ID key=value ...
+                           change settings: externalId, email, name, companyExternalId, assetExternalId,
+                           projectExternalId (Amplitude property paths), companyGroupType, autoCreateCompanies,
+                           allowDeviceOnlyEvents, includeActions, excludeActions (comma-separated, * globs);
+                           an empty value resets a key to its default
 
 Settings come from environment variables; see README.md.
 `;
@@ -65,8 +72,19 @@ export async function runCommand(config: Config, argv: string[]): Promise<number
   }
 }
 
+function settingChanges(assignments: string[]): Record<string, string> {
+  if (assignments.length === 0) throw new UsageError('tenant set needs at least one key=value');
+  const changes: Record<string, string> = {};
+  for (const assignment of assignments) {
+    const equals = assignment.indexOf('=');
+    if (equals <= 0) throw new UsageError(`"${assignment}" is not key=value`);
+    changes[assignment.slice(0, equals)] = assignment.slice(equals + 1);
+  }
+  return changes;
+}
+
 async function runTenantCommand(config: Config, sub: string | undefined, arg: string | undefined, rest: string[]): Promise<number> {
-  if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+  if (rest.length > 0 && sub !== 'set') throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   return withDatabase(config, async (db) => {
     await assertSchemaCurrent(db);
     switch (sub) {
@@ -87,8 +105,25 @@ async function runTenantCommand(config: Config, sub: string | undefined, arg: st
       case 'rotate-token':
         printJson(await rotateTenantToken(db, tenantId(arg)));
         return 0;
+      case 'show': {
+        const id = tenantId(arg);
+        const tenant = await getTenant(db, id);
+        if (!tenant) throw new TenantError(`no tenant with id ${id}`, 'not_found');
+        printJson({ ...tenant, settings: await getTenantSettings(db, id) });
+        return 0;
+      }
+      case 'set': {
+        const id = tenantId(arg);
+        try {
+          printJson({ id, settings: await changeTenantSettings(db, id, settingChanges(rest)) });
+        } catch (error) {
+          if (error instanceof SettingError) throw new UsageError(error.message);
+          throw error;
+        }
+        return 0;
+      }
       default:
-        throw new UsageError(`unknown tenant command "${sub ?? ''}": use create, list, enable, disable or rotate-token`);
+        throw new UsageError(`unknown tenant command "${sub ?? ''}": use create, list, show, set, enable, disable or rotate-token`);
     }
   });
 }

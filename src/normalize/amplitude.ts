@@ -1,29 +1,44 @@
 /**
- * An Amplitude event, as event streaming, the webhook destination and the HTTP V2 API send it. user_id is the
- * externalId, event_type the action, event_time (UTC) or time (epoch ms) the date, insert_id the insertId; the
- * rest of the event is kept in info. Top-level externalId, email, name and companyExternalId win over Amplitude's.
+ * An Amplitude event, as event streaming, the webhook destination and the HTTP V2 API send it. The tenant's
+ * mappings say which property feeds each field (defaults: user_id, user_properties.email, user_properties.name);
+ * event_type is the action, event_time (UTC) or time (epoch ms) the date, insert_id the insertId; the rest of
+ * the event is kept in info. Top-level externalId, email, name, companyExternalId, assetExternalId and
+ * projectExternalId win over mapped ones. `$identify` events, and user payloads without event_type (Amplitude's
+ * user forwarding), update the end user and store no activity.
  */
 import { EventFields } from './eventFields';
 import { isPlainObject, omitKeys } from './fields';
+import type { TenantSettings } from '../tenants/settings';
 
 const CONSUMED_KEYS = new Set([
   'user_id', 'event_type', 'event_time', 'time', 'insert_id', '$insert_id',
-  'externalId', 'email', 'name', 'companyExternalId', 'count', 'weight',
+  'externalId', 'email', 'name', 'companyExternalId', 'assetExternalId', 'projectExternalId', 'count', 'weight',
 ]);
 
+export const IDENTIFY_ACTION = '$identify';
+
 export function isAmplitudeEvent(raw: Record<string, unknown>): boolean {
-  return 'event_type' in raw;
+  return 'event_type' in raw || isUserPayload(raw);
 }
 
-function pick(raw: Record<string, unknown>, ...paths: string[]): { field: string; value: unknown } {
-  for (const path of paths) {
-    const value = readPath(raw, path);
-    if (value !== undefined && value !== null && value !== '') return { field: path, value };
-  }
-  return { field: paths[0], value: undefined };
+/** Amplitude's user forwarding: user properties with no event and no Planhat action. */
+function isUserPayload(raw: Record<string, unknown>): boolean {
+  return !('event_type' in raw) && !('action' in raw) && isPlainObject(raw.user_properties);
 }
 
+export function isIdentify(raw: Record<string, unknown>): boolean {
+  return raw.event_type === IDENTIFY_ACTION || isUserPayload(raw);
+}
+
+/** Reads a dotted path; a user_properties path also finds the value under $set or $setOnce, as identify sends it. */
 function readPath(raw: Record<string, unknown>, path: string): unknown {
+  const direct = readExact(raw, path);
+  if (direct !== undefined || !path.startsWith('user_properties.')) return direct;
+  const rest = path.slice('user_properties.'.length);
+  return readExact(raw, `user_properties.$set.${rest}`) ?? readExact(raw, `user_properties.$setOnce.${rest}`);
+}
+
+function readExact(raw: Record<string, unknown>, path: string): unknown {
   let current: unknown = raw;
   for (const key of path.split('.')) {
     if (!isPlainObject(current) || !Object.prototype.hasOwnProperty.call(current, key)) return undefined;
@@ -32,18 +47,55 @@ function readPath(raw: Record<string, unknown>, path: string): unknown {
   return current;
 }
 
-export function amplitudeFields(raw: Record<string, unknown>): EventFields {
+const present = (value: unknown) => value !== undefined && value !== null && value !== '';
+
+function pick(raw: Record<string, unknown>, ...paths: Array<string | undefined>): { field: string; value: unknown } {
+  const candidates = paths.filter((path): path is string => path !== undefined);
+  for (const path of candidates) {
+    const value = readPath(raw, path);
+    if (present(value)) return { field: path, value };
+  }
+  return { field: candidates[candidates.length - 1] ?? candidates[0], value: undefined };
+}
+
+/** The company an event names through its Amplitude group, with the group's name when its properties give one. */
+function groupCompany(raw: Record<string, unknown>, groupType: string): { field: string; value: unknown; name?: unknown } {
+  const field = `groups.${groupType}`;
+  const group = readExact(raw, field);
+  const value = Array.isArray(group) ? group[0] : group;
+  if (!present(value)) return { field, value: undefined };
+  const properties = readExact(raw, `group_properties.${groupType}`);
+  const ownProperties = isPlainObject(properties) && typeof value === 'string' && isPlainObject(properties[value]) ? properties[value] : properties;
+  const name = isPlainObject(ownProperties) ? ownProperties.name : undefined;
+  return { field, value, name };
+}
+
+export function amplitudeFields(raw: Record<string, unknown>, settings: TenantSettings): EventFields {
+  const { mappings } = settings;
+  const explicitCompany = pick(raw, 'companyExternalId', mappings.companyExternalId);
+  const company = present(explicitCompany.value) ? explicitCompany : groupCompany(raw, settings.companyGroupType);
+  let externalId = pick(raw, 'externalId', mappings.externalId);
+  let identityHint = `${mappings.externalId ?? 'user_id'} or email`;
+  if (!present(externalId.value) && present(raw.device_id)) {
+    if (settings.allowDeviceOnlyEvents) externalId = { field: 'device_id', value: `device:${String(raw.device_id)}` };
+    else identityHint += ' (device-only events need the tenant setting allowDeviceOnlyEvents=true)';
+  }
+  const identify = isIdentify(raw);
   return {
-    externalId: pick(raw, 'externalId', 'user_id'),
-    email: pick(raw, 'email', 'user_properties.email'),
-    name: pick(raw, 'name', 'user_properties.name'),
-    companyExternalId: pick(raw, 'companyExternalId'),
-    action: { field: 'event_type', value: raw.event_type },
+    kind: identify ? 'identify' : undefined,
+    externalId,
+    email: pick(raw, 'email', mappings.email),
+    name: pick(raw, 'name', mappings.name),
+    companyExternalId: { field: company.field, value: company.value },
+    companyName: { field: `group_properties.${settings.companyGroupType}.name`, value: 'name' in company ? company.name : undefined },
+    assetExternalId: pick(raw, 'assetExternalId', mappings.assetExternalId),
+    projectExternalId: pick(raw, 'projectExternalId', mappings.projectExternalId),
+    action: { field: 'event_type', value: identify ? IDENTIFY_ACTION : raw.event_type },
     date: pick(raw, 'event_time', 'time'),
     count: { field: 'count', value: raw.count },
     weight: { field: 'weight', value: raw.weight },
     insertId: pick(raw, 'insert_id', '$insert_id'),
     info: omitKeys(raw, CONSUMED_KEYS),
-    identityHint: 'user_id or email',
+    identityHint,
   };
 }

@@ -10,10 +10,14 @@ interface Source {
 }
 
 export interface EventFields {
+  kind?: 'identify';
   externalId: Source;
   email: Source;
   name: Source;
   companyExternalId: Source;
+  companyName?: Source;
+  assetExternalId: Source;
+  projectExternalId: Source;
   action: Source;
   date: Source;
   count: Source;
@@ -48,7 +52,16 @@ export function toActivityEvent(fields: EventFields, receivedAt: number): Activi
   if (email !== undefined) event.email = email;
   const name = parseText(fields.name.field, fields.name.value, 1000);
   if (name !== undefined) event.name = name;
+  if (fields.kind) event.kind = fields.kind;
   const companyExternalId = parseIdentifier(fields.companyExternalId.field, fields.companyExternalId.value);
-  if (companyExternalId !== undefined) event.companyExternalId = companyExternalId;
+  if (companyExternalId !== undefined) {
+    event.companyExternalId = companyExternalId;
+    const companyName = fields.companyName && typeof fields.companyName.value === 'string' ? parseText(fields.companyName.field, fields.companyName.value, 1000) : undefined;
+    if (companyName !== undefined) event.companyName = companyName;
+  }
+  const assetExternalId = parseIdentifier(fields.assetExternalId.field, fields.assetExternalId.value);
+  if (assetExternalId !== undefined) event.assetExternalId = assetExternalId;
+  const projectExternalId = parseIdentifier(fields.projectExternalId.field, fields.projectExternalId.value);
+  if (projectExternalId !== undefined) event.projectExternalId = projectExternalId;
   return event;
 }

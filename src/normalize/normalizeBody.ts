@@ -3,6 +3,7 @@ import { ActivityEvent, FieldError } from './activityEvent';
 import { amplitudeFields, isAmplitudeEvent } from './amplitude';
 import { planhatFields } from './planhat';
 import { toActivityEvent } from './eventFields';
+import { DEFAULT_SETTINGS, TenantSettings } from '../tenants/settings';
 import { describe, isPlainObject } from './fields';
 
 export interface Rejection {
@@ -13,6 +14,8 @@ export interface Rejection {
 export interface NormalizedBody {
   events: ActivityEvent[];
   rejected: Rejection[];
+  /** The refusals' field names, for responses that group them by field (Amplitude's HTTP API). */
+  refusedFields: Array<{ index: number; field: string; missing: boolean }>;
   /** Indexes refused only because they were over MAX_EVENT_BYTES. */
   oversized: number[];
   /** How many events the body held. */
@@ -26,6 +29,10 @@ export interface NormalizeOptions {
   receivedAt: number;
   /** Byte length of the body, to skip per-event size checks when the whole body is under the limit. */
   bodyBytes: number;
+  /** The tenant's mappings and identity settings; defaults when absent. */
+  settings?: TenantSettings;
+  /** Every event is an Amplitude event (the HTTP V2 API); otherwise each object's form is told apart. */
+  amplitudeOnly?: boolean;
 }
 
 export class BodyError extends Error {}
@@ -38,7 +45,7 @@ export function normalizeBody(body: unknown, options: NormalizeOptions): Normali
   else throw new BodyError(`body must be a JSON object or an array of objects, got ${describe(body)}`);
   if (items.length === 0) throw new BodyError('body holds no events');
 
-  const result: NormalizedBody = { events: [], rejected: [], oversized: [], total: items.length };
+  const result: NormalizedBody = { events: [], rejected: [], refusedFields: [], oversized: [], total: items.length };
   const checkSizes = options.bodyBytes > options.maxEventBytes;
   items.forEach((item, index) => {
     try {
@@ -50,11 +57,12 @@ export function normalizeBody(body: unknown, options: NormalizeOptions): Normali
           throw new FieldError('event', `is ${bytes} bytes, over the ${options.maxEventBytes}-byte limit (MAX_EVENT_BYTES)`);
         }
       }
-      const fields = isAmplitudeEvent(item) ? amplitudeFields(item) : planhatFields(item, options.bulk);
+      const fields = options.amplitudeOnly || isAmplitudeEvent(item) ? amplitudeFields(item, options.settings ?? DEFAULT_SETTINGS) : planhatFields(item, options.bulk);
       result.events.push(toActivityEvent(fields, options.receivedAt));
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
       result.rejected.push({ index, error: error.message });
+      result.refusedFields.push({ index, field: error.field, missing: error.missing });
     }
   });
   return result;

@@ -1,8 +1,10 @@
-/** Planhat's activity format: externalId/email, name, companyExternalId, action, date, count, weight, info, insertId. */
+/** Planhat's activity format: externalId/email, name, companyExternalId, assetExternalId, projectExternalId, action, date, count, weight, info, insertId. */
 import { EventFields } from './eventFields';
 import { omitKeys, parseObject } from './fields';
 
-const PLANHAT_KEYS = new Set(['externalId', 'email', 'name', 'companyExternalId', 'action', 'date', 'count', 'weight', 'info', 'insertId']);
+const PLANHAT_KEYS = new Set([
+  'externalId', 'email', 'name', 'companyExternalId', 'assetExternalId', 'projectExternalId', 'action', 'date', 'count', 'weight', 'info', 'insertId',
+]);
 /** Planhat's bulk endpoint also takes short names. */
 const BULK_SHORT_NAMES = new Set(['id', 'cId']);
 
@@ -16,6 +18,8 @@ export function planhatFields(raw: Record<string, unknown>, acceptBulkShortNames
     email: { field: 'email', value: raw.email },
     name: { field: 'name', value: raw.name },
     companyExternalId: { field: 'companyExternalId', value: raw.companyExternalId ?? (acceptBulkShortNames ? raw.cId : undefined) },
+    assetExternalId: { field: 'assetExternalId', value: raw.assetExternalId },
+    projectExternalId: { field: 'projectExternalId', value: raw.projectExternalId },
     action: { field: 'action', value: raw.action },
     date: { field: 'date', value: raw.date },
     count: { field: 'count', value: raw.count },

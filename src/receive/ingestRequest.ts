@@ -8,6 +8,7 @@ import type { IngestJob } from '../queue/ingestQueue';
 import { enqueueEvents, QueueUnavailableError } from '../queue/enqueue';
 import { BodyError, normalizeBody, Rejection } from '../normalize/normalizeBody';
 import type { Logger } from '../log';
+import type { TenantSettings } from '../tenants/settings';
 import { HttpResult } from './httpResult';
 
 export interface IngestLimits {
@@ -29,12 +30,17 @@ function refusal(status: number, error: string, rejected: Rejection[] = [], head
 }
 
 /** Resolves the token to an enabled tenant, or the refusal to send. */
-export async function authorizeTenant(deps: IngestDeps, token: string | undefined): Promise<{ tenantId: number } | HttpResult> {
+export interface AuthorizedTenant {
+  tenantId: number;
+  settings: TenantSettings;
+}
+
+export async function authorizeTenant(deps: IngestDeps, token: string | undefined): Promise<AuthorizedTenant | HttpResult> {
   if (!token) return refusal(401, 'missing tenant token: put it in the URL path or send "Authorization: Bearer TOKEN"');
   const check = await deps.tenants.check(token);
   switch (check.status) {
     case 'ok':
-      return { tenantId: check.tenantId };
+      return { tenantId: check.tenantId, settings: check.settings };
     case 'disabled':
       return refusal(403, 'tenant is disabled');
     case 'unavailable':
@@ -50,7 +56,7 @@ function unavailable(deps: IngestDeps, reason: string): HttpResult {
 
 export async function acceptEvents(
   deps: IngestDeps,
-  request: { tenantId: number; body: Buffer; bulk: boolean; receivedAt: number },
+  request: { tenant: AuthorizedTenant; body: Buffer; bulk: boolean; receivedAt: number },
 ): Promise<HttpResult> {
   let parsed: unknown;
   try {
@@ -65,6 +71,7 @@ export async function acceptEvents(
       maxEventBytes: deps.limits.maxEventBytes,
       receivedAt: request.receivedAt,
       bodyBytes: request.body.length,
+      settings: request.tenant.settings,
     });
   } catch (error) {
     if (error instanceof BodyError) return refusal(400, error.message);
@@ -76,13 +83,13 @@ export async function acceptEvents(
     return refusal(400, 'no valid event in body', rejected);
   }
   try {
-    await enqueueEvents(deps.queue, { tenantId: request.tenantId, receivedAt: request.receivedAt, events }, {
+    await enqueueEvents(deps.queue, { tenantId: request.tenant.tenantId, receivedAt: request.receivedAt, events }, {
       jobMaxEvents: deps.limits.jobMaxEvents,
       timeoutMs: deps.limits.enqueueTimeoutMs,
     });
   } catch (error) {
     if (!(error instanceof QueueUnavailableError)) throw error;
-    deps.log.warn({ err: error, tenantId: request.tenantId, events: events.length }, 'queue unavailable; answered 503');
+    deps.log.warn({ err: error, tenantId: request.tenant.tenantId, events: events.length }, 'queue unavailable; answered 503');
     return unavailable(deps, 'the queue (Redis) is unavailable');
   }
   return { status: 202, body: { accepted: events.length, rejected } };

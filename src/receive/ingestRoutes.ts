@@ -5,6 +5,7 @@ import { acceptEvents, authorizeTenant, IngestDeps } from './ingestRequest';
 import { bearerToken } from '../admin/adminAuth';
 import { BodyReadError, readBody } from './readBody';
 import { sendResult } from '../http/sendResult';
+import { acceptHttpApiRequest, payloadTooLarge } from './amplitudeHttpApi';
 
 export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
   const router = new Router();
@@ -25,9 +26,28 @@ export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
       if (error.status === 413) ctx.set('Connection', 'close');
       return sendResult(ctx, { status: error.status, body: { accepted: 0, rejected: [], error: error.message } });
     }
-    sendResult(ctx, await acceptEvents(deps, { tenantId: auth.tenantId, body, bulk, receivedAt }));
+    sendResult(ctx, await acceptEvents(deps, { tenant: auth, body, bulk, receivedAt }));
   };
 
+  const httpApi = async (ctx: Context) => {
+    const receivedAt = Date.now();
+    ctx.state.route = 'httpapi';
+    let body: Buffer;
+    try {
+      body = await readBody(ctx.req, maxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof BodyReadError)) throw error;
+      if (error.status === 413) {
+        ctx.set('Connection', 'close');
+        return sendResult(ctx, payloadTooLarge());
+      }
+      return sendResult(ctx, { status: error.status, body: { code: error.status, error: error.message } });
+    }
+    sendResult(ctx, await acceptHttpApiRequest(deps, body, receivedAt));
+  };
+
+  router.post('/2/httpapi', httpApi);
+  router.post('/batch', httpApi);
   router.post('/analytics/bulk', handle(true));
   router.post('/analytics/bulk/:token', handle(true));
   router.post('/analytics', handle(false));

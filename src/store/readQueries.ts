@@ -36,6 +36,8 @@ export interface EndUserFilter {
   externalId?: string;
   email?: string;
   companyExternalId?: string;
+  /** Only users with no company. */
+  unassigned?: boolean;
 }
 
 export async function listEndUsers(db: Db, tenantId: number, filter: EndUserFilter, request: PageRequest) {
@@ -49,6 +51,7 @@ export async function listEndUsers(db: Db, tenantId: number, filter: EndUserFilt
   if (filter.externalId !== undefined) query.where('u.external_id', filter.externalId);
   if (filter.email !== undefined) query.where('u.email', filter.email);
   if (filter.companyExternalId !== undefined) query.where('c.external_id', filter.companyExternalId);
+  if (filter.unassigned) query.whereNull('u.company_id');
   return page(query, request, 'u.id', (row: Record<string, any>) => ({
     id: row.id,
     externalId: row.external_id,
@@ -65,6 +68,9 @@ export interface ActivityFilter {
   externalId?: string;
   email?: string;
   action?: string;
+  companyExternalId?: string;
+  assetExternalId?: string;
+  projectExternalId?: string;
   /** Epoch ms, inclusive. */
   from?: number;
   /** Epoch ms, exclusive. */
@@ -75,11 +81,16 @@ export async function listActivities(db: Db, tenantId: number, filter: ActivityF
   const query = db('activities as a')
     .join('end_users as u', 'u.id', 'a.end_user_id')
     .leftJoin('companies as c', 'c.id', 'a.company_id')
+    .leftJoin('assets as s', 's.id', 'a.asset_id')
+    .leftJoin('projects as p', 'p.id', 'a.project_id')
     .where('a.tenant_id', tenantId)
-    .select('a.*', 'u.external_id', 'u.email', 'c.external_id as company_external_id');
+    .select('a.*', 'u.external_id', 'u.email', 'c.external_id as company_external_id', 's.external_id as asset_external_id', 'p.external_id as project_external_id');
   if (filter.externalId !== undefined) query.where('u.external_id', filter.externalId);
   if (filter.email !== undefined) query.where('u.email', filter.email);
   if (filter.action !== undefined) query.where('a.action', filter.action);
+  if (filter.companyExternalId !== undefined) query.where('c.external_id', filter.companyExternalId);
+  if (filter.assetExternalId !== undefined) query.where('s.external_id', filter.assetExternalId);
+  if (filter.projectExternalId !== undefined) query.where('p.external_id', filter.projectExternalId);
   if (filter.from !== undefined) query.where('a.date', '>=', filter.from);
   if (filter.to !== undefined) query.where('a.date', '<', filter.to);
   return page(query, request, 'a.id', (row: Record<string, any>) => ({
@@ -88,6 +99,8 @@ export async function listActivities(db: Db, tenantId: number, filter: ActivityF
     externalId: row.external_id,
     email: row.email,
     companyExternalId: row.company_external_id,
+    assetExternalId: row.asset_external_id,
+    projectExternalId: row.project_external_id,
     action: row.action,
     date: iso(row.date),
     count: Number(row.count),
@@ -100,5 +113,21 @@ export async function listActivities(db: Db, tenantId: number, filter: ActivityF
 
 export async function listCompanies(db: Db, tenantId: number, request: PageRequest) {
   const query = db('companies').where('tenant_id', tenantId).select('id', 'external_id', 'name');
-  return page(query, request, 'id', (row: Record<string, any>) => ({ id: row.id, externalId: row.external_id, name: row.name }));
+  const result = await page(query, request, 'id', (row: Record<string, any>) => ({ id: row.id as number, externalId: row.external_id, name: row.name, domains: [] as string[] }));
+  const domains: Array<{ company_id: number; domain: string }> = await db('company_domains')
+    .whereIn('company_id', result.data.map((company) => company.id))
+    .orderBy('domain')
+    .select('company_id', 'domain');
+  for (const company of result.data) company.domains = domains.filter((row) => row.company_id === company.id).map((row) => row.domain);
+  return result;
+}
+
+export async function listOwned(db: Db, table: 'assets' | 'projects', tenantId: number, request: PageRequest) {
+  const query = db(`${table} as o`).leftJoin('companies as c', 'c.id', 'o.company_id').where('o.tenant_id', tenantId).select('o.id', 'o.external_id', 'o.name', 'c.external_id as company_external_id');
+  return page(query, request, 'o.id', (row: Record<string, any>) => ({ id: row.id, externalId: row.external_id, name: row.name, companyExternalId: row.company_external_id }));
+}
+
+export async function listFilteredActions(db: Db, tenantId: number) {
+  const rows: Array<{ action: string; count: number | string; last_seen_at: number | string }> = await db('filtered_actions').where({ tenant_id: tenantId }).orderBy('action');
+  return { data: rows.map((row) => ({ action: row.action, count: Number(row.count), lastSeenAt: iso(row.last_seen_at) })) };
 }

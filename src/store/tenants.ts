@@ -1,6 +1,7 @@
 /** Tenants in SQL: creation, listing, enabling and token rotation. Tokens leave this module only when just made. */
 import type { Db } from './db';
 import { generateToken, hashToken } from '../tenants/tokens';
+import { applySettingChanges, readSettings, TenantSettings } from '../tenants/settings';
 
 export interface Tenant {
   id: number;
@@ -13,6 +14,7 @@ export interface TenantCredential {
   id: number;
   tokenHash: string;
   enabled: boolean;
+  settings: TenantSettings;
 }
 
 export class TenantError extends Error {
@@ -26,6 +28,7 @@ interface TenantRow {
   name: string;
   enabled: boolean | number;
   token_hash: string;
+  settings: string;
   created_at: number | string;
 }
 
@@ -83,6 +86,19 @@ export async function rotateTenantToken(db: Db, id: number): Promise<{ id: numbe
 }
 
 export async function loadTenantCredentials(db: Db): Promise<TenantCredential[]> {
-  const rows: TenantRow[] = await db('tenants').select('id', 'token_hash', 'enabled');
-  return rows.map((row) => ({ id: row.id, tokenHash: row.token_hash, enabled: Boolean(row.enabled) }));
+  const rows: TenantRow[] = await db('tenants').select('id', 'token_hash', 'enabled', 'settings');
+  return rows.map((row) => ({ id: row.id, tokenHash: row.token_hash, enabled: Boolean(row.enabled), settings: readSettings(row.settings) }));
+}
+
+export async function getTenantSettings(db: Db, id: number): Promise<TenantSettings> {
+  const row: TenantRow | undefined = await db('tenants').where({ id }).first('settings');
+  if (!row) throw new TenantError(`no tenant with id ${id}`, 'not_found');
+  return readSettings(row.settings);
+}
+
+/** Validates and stores `key=value` changes; every receiver and worker sees them within TENANT_REFRESH_MS. */
+export async function changeTenantSettings(db: Db, id: number, changes: Record<string, string>): Promise<TenantSettings> {
+  const next = applySettingChanges(await getTenantSettings(db, id), changes);
+  await db('tenants').where({ id }).update({ settings: JSON.stringify(next), updated_at: Date.now() });
+  return next;
 }

@@ -1,12 +1,19 @@
 /**
- * Writes events from many queue jobs in one transaction (group commit): one identity pass per tenant, multi-row
- * activity inserts, and insertId as the guard against storing an event twice.
+ * Writes events from many queue jobs in one transaction (group commit): per tenant one identity pass, bulk lookups
+ * of companies, domains, assets and projects, multi-row activity inserts, and insertId as the guard against
+ * storing an event twice.
  */
 import type { Knex } from 'knex';
 import type { Db } from './db';
 import type { ActivityEvent } from '../normalize/activityEvent';
-import { decideEndUser, KnownEndUser, KnownEndUsers } from '../identity/endUserRules';
+import type { KnownEndUser } from '../identity/endUserRules';
+import { businessDomain } from '../identity/freeMailDomains';
+import { keepsAction, readSettings, TenantSettings } from '../tenants/settings';
 import { lockIdentities } from './locks';
+import { assignPrimaryCompany, loadEndUsers, resolveEndUser } from './endUsers';
+import { addCompanyDomain, companiesByDomain, findOrCreateCompanies } from './companies';
+import { findOrCreateOwned } from './ownedRecords';
+import { chunks } from './chunks';
 
 export interface BatchEntry {
   tenantId: number;
@@ -14,16 +21,8 @@ export interface BatchEntry {
   events: ActivityEvent[];
 }
 
-export type EventOutcome = 'stored' | 'duplicate';
-
-/** Values per IN list or multi-row insert, well under SQLite's and PostgreSQL's bind-parameter limits. */
-const CHUNK = 400;
-
-function chunks<T>(items: T[], size = CHUNK): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
-  return result;
-}
+/** stored: a new activity; duplicate: its insertId was stored before; filtered: dropped by the tenant's action filter; identified: an identify event applied to the end user. */
+export type EventOutcome = 'stored' | 'duplicate' | 'filtered' | 'identified';
 
 interface PendingEvent {
   entryIndex: number;
@@ -49,133 +48,157 @@ export async function writeBatch(db: Db, entries: BatchEntry[]): Promise<EventOu
 }
 
 async function writeTenantEvents(trx: Knex.Transaction, tenantId: number, pending: PendingEvent[], outcomes: EventOutcome[][]): Promise<void> {
+  const settings = await tenantSettings(trx, tenantId);
+  const now = Date.now();
+  const kept: PendingEvent[] = [];
+  const filtered = new Map<string, number>();
+  for (const item of pending) {
+    if (item.event.kind !== 'identify' && !keepsAction(settings, item.event.action)) {
+      outcomes[item.entryIndex][item.eventIndex] = 'filtered';
+      filtered.set(item.event.action, (filtered.get(item.event.action) ?? 0) + 1);
+    } else {
+      kept.push(item);
+    }
+  }
+  await countFiltered(trx, tenantId, filtered, now);
+
   const externalIds = new Set<string>();
   const emails = new Set<string>();
-  for (const { event } of pending) {
+  for (const { event } of kept) {
     if (event.externalId !== undefined) externalIds.add(event.externalId);
     if (event.email !== undefined) emails.add(event.email);
   }
   await lockIdentities(trx, tenantId, [...[...externalIds].map((id) => `externalId:${id}`), ...[...emails].map((email) => `email:${email}`)]);
 
-  const alreadyStored = await storedInsertIds(trx, tenantId, pending.map(({ event }) => event.insertId));
+  const fresh = await withoutStoredInsertIds(trx, tenantId, kept, outcomes);
+  if (fresh.length === 0) return;
+
+  const known = await loadEndUsers(trx, tenantId, [...externalIds], [...emails]);
+  const namedCompanies = await findOrCreateCompanies(
+    trx,
+    tenantId,
+    fresh.flatMap(({ event }) => (event.companyExternalId !== undefined ? [{ externalId: event.companyExternalId, name: event.companyName }] : [])),
+    settings.autoCreateCompanies,
+    now,
+  );
+  const domainCompanies = await companiesByDomain(trx, tenantId, [...new Set(fresh.flatMap(({ event }) => businessDomain(event.email) ?? []))]);
+
+  const activities: Array<{ item: PendingEvent; user: KnownEndUser; companyId: number | null }> = [];
+  for (const item of fresh) {
+    const { event } = item;
+    const identify = event.kind === 'identify';
+    const user = await resolveEndUser(trx, tenantId, known, event, { overwrite: identify, now });
+    const companyId = await companyOfEvent(trx, tenantId, event, user, namedCompanies, domainCompanies, now);
+    if (identify) outcomes[item.entryIndex][item.eventIndex] = 'identified';
+    else activities.push({ item, user, companyId });
+  }
+  await insertActivities(trx, tenantId, activities, now);
+}
+
+async function tenantSettings(trx: Knex.Transaction, tenantId: number): Promise<TenantSettings> {
+  const row: { settings: string } | undefined = await trx('tenants').where({ id: tenantId }).first('settings');
+  // A job for a tenant that does not exist cannot succeed on retry: a plain Error is a permanent failure.
+  if (!row) throw new Error(`tenant ${tenantId} does not exist`);
+  return readSettings(row.settings);
+}
+
+async function countFiltered(trx: Knex.Transaction, tenantId: number, filtered: Map<string, number>, now: number): Promise<void> {
+  for (const [action, count] of filtered) {
+    await trx('filtered_actions')
+      .insert({ tenant_id: tenantId, action, count, last_seen_at: now })
+      .onConflict(['tenant_id', 'action'])
+      .merge({ count: trx.raw('filtered_actions.count + ?', [count]), last_seen_at: now });
+  }
+}
+
+/** Marks events whose insertId is already stored (or repeated within the batch) as duplicates; returns the rest. Identify events store nothing, so they always apply. */
+async function withoutStoredInsertIds(trx: Knex.Transaction, tenantId: number, kept: PendingEvent[], outcomes: EventOutcome[][]): Promise<PendingEvent[]> {
+  const insertIds = [...new Set(kept.filter(({ event }) => event.kind !== 'identify').map(({ event }) => event.insertId))];
+  const seen = new Set<string>();
+  for (const chunk of chunks(insertIds)) {
+    const rows: Array<{ insert_id: string }> = await trx('activities').where({ tenant_id: tenantId }).whereIn('insert_id', chunk).select('insert_id');
+    for (const row of rows) seen.add(row.insert_id);
+  }
   const fresh: PendingEvent[] = [];
-  for (const item of pending) {
-    const isRepeat = alreadyStored.has(item.event.insertId);
+  for (const item of kept) {
+    if (item.event.kind === 'identify') {
+      fresh.push(item);
+      continue;
+    }
+    const isRepeat = seen.has(item.event.insertId);
     outcomes[item.entryIndex][item.eventIndex] = isRepeat ? 'duplicate' : 'stored';
     if (!isRepeat) {
       fresh.push(item);
-      alreadyStored.add(item.event.insertId);
+      seen.add(item.event.insertId);
     }
   }
-  if (fresh.length === 0) return;
+  return fresh;
+}
 
-  const known = new KnownEndUsers(await loadEndUsers(trx, tenantId, [...externalIds], [...emails]));
-  const companyIds = await ensureCompanies(trx, tenantId, fresh.map(({ event }) => event.companyExternalId));
-  const now = Date.now();
-  const rows = [];
-  for (const { event, receivedAt } of fresh) {
-    const user = await resolveEndUser(trx, tenantId, known, event, now);
-    const companyId = event.companyExternalId !== undefined ? (companyIds.get(event.companyExternalId) as number) : user.companyId;
-    if (user.companyId === null && companyId !== null) {
-      await trx('end_users').where({ id: user.id }).update({ company_id: companyId, updated_at: now });
-      user.companyId = companyId;
+/**
+ * The event's company: the one it names (companyExternalId or its Amplitude group), else the one company whose
+ * domains hold the email's business domain, else the user's primary company. A user without a company gets the
+ * one found, and a company named for a user with a business email learns that domain.
+ */
+async function companyOfEvent(
+  trx: Knex.Transaction,
+  tenantId: number,
+  event: ActivityEvent,
+  user: KnownEndUser,
+  namedCompanies: Map<string, number>,
+  domainCompanies: Map<string, number>,
+  now: number,
+): Promise<number | null> {
+  const domain = businessDomain(event.email ?? user.email);
+  let companyId: number | null;
+  if (event.companyExternalId !== undefined) {
+    // Unknown and not to be created (autoCreateCompanies=false): the activity has no company and the user stays as it is.
+    companyId = namedCompanies.get(event.companyExternalId) ?? null;
+    if (companyId === null) return null;
+    if (domain !== undefined) {
+      await addCompanyDomain(trx, tenantId, companyId, domain, 'learned');
+      if (!domainCompanies.has(domain)) domainCompanies.set(domain, companyId);
+      else if (domainCompanies.get(domain) !== companyId) domainCompanies.delete(domain);
     }
-    rows.push({
-      tenant_id: tenantId,
-      end_user_id: user.id,
-      company_id: companyId,
-      action: event.action,
-      date: event.date,
-      count: event.count,
-      weight: event.weight,
-      info: JSON.stringify(event.info),
-      insert_id: event.insertId,
-      received_at: receivedAt,
-    });
+  } else {
+    companyId = (domain !== undefined ? domainCompanies.get(domain) : undefined) ?? null;
   }
-  for (const chunk of chunks(rows, 100)) {
+  if (companyId !== null) await assignPrimaryCompany(trx, user, companyId, now);
+  return companyId ?? user.companyId;
+}
+
+async function insertActivities(
+  trx: Knex.Transaction,
+  tenantId: number,
+  activities: Array<{ item: PendingEvent; user: KnownEndUser; companyId: number | null }>,
+  now: number,
+): Promise<void> {
+  if (activities.length === 0) return;
+  const ownerOf = (key: 'assetExternalId' | 'projectExternalId') => {
+    const wanted = new Map<string, number | null>();
+    for (const { item, companyId } of activities) {
+      const externalId = item.event[key];
+      if (externalId !== undefined && !wanted.has(externalId)) wanted.set(externalId, companyId);
+    }
+    return wanted;
+  };
+  const assets = await findOrCreateOwned(trx, 'assets', tenantId, ownerOf('assetExternalId'), now);
+  const projects = await findOrCreateOwned(trx, 'projects', tenantId, ownerOf('projectExternalId'), now);
+  const rows = activities.map(({ item: { event, receivedAt }, user, companyId }) => ({
+    tenant_id: tenantId,
+    end_user_id: user.id,
+    company_id: companyId,
+    asset_id: event.assetExternalId !== undefined ? assets.get(event.assetExternalId) : null,
+    project_id: event.projectExternalId !== undefined ? projects.get(event.projectExternalId) : null,
+    action: event.action,
+    date: event.date,
+    count: event.count,
+    weight: event.weight,
+    info: JSON.stringify(event.info),
+    insert_id: event.insertId,
+    received_at: receivedAt,
+  }));
+  for (const chunk of chunks(rows, 80)) {
     await trx('activities').insert(chunk).onConflict(['tenant_id', 'insert_id']).ignore();
   }
-}
-
-async function storedInsertIds(trx: Knex.Transaction, tenantId: number, insertIds: string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (const chunk of chunks([...new Set(insertIds)])) {
-    const rows: Array<{ insert_id: string }> = await trx('activities').where({ tenant_id: tenantId }).whereIn('insert_id', chunk).select('insert_id');
-    for (const row of rows) found.add(row.insert_id);
-  }
-  return found;
-}
-
-interface EndUserRow {
-  id: number;
-  external_id: string | null;
-  email: string | null;
-  name: string | null;
-  company_id: number | null;
-}
-
-function toKnownEndUser(row: EndUserRow): KnownEndUser {
-  return { id: row.id, externalId: row.external_id, email: row.email, name: row.name, companyId: row.company_id };
-}
-
-async function loadEndUsers(trx: Knex.Transaction, tenantId: number, externalIds: string[], emails: string[]): Promise<KnownEndUser[]> {
-  const rows: EndUserRow[] = [];
-  for (const chunk of chunks(externalIds)) {
-    rows.push(...(await trx('end_users').where({ tenant_id: tenantId }).whereIn('external_id', chunk)));
-  }
-  for (const chunk of chunks(emails)) {
-    rows.push(...(await trx('end_users').where({ tenant_id: tenantId }).whereIn('email', chunk)));
-  }
-  return rows.map(toKnownEndUser);
-}
-
-async function resolveEndUser(trx: Knex.Transaction, tenantId: number, known: KnownEndUsers, event: ActivityEvent, now: number): Promise<KnownEndUser> {
-  const decision = decideEndUser(known, event);
-  if (decision.kind === 'new') {
-    const [row] = await trx('end_users')
-      .insert({
-        tenant_id: tenantId,
-        external_id: decision.fields.externalId,
-        email: decision.fields.email,
-        name: decision.fields.name,
-        company_id: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .returning(['id', 'external_id', 'email', 'name', 'company_id']);
-    const user = toKnownEndUser(row as EndUserRow);
-    known.remember(user);
-    return user;
-  }
-  const { user, changes } = decision;
-  if (Object.keys(changes).length > 0) {
-    await trx('end_users')
-      .where({ id: user.id })
-      .update({
-        ...(changes.externalId !== undefined && { external_id: changes.externalId }),
-        ...(changes.email !== undefined && { email: changes.email }),
-        ...(changes.name !== undefined && { name: changes.name }),
-        updated_at: now,
-      });
-    Object.assign(user, changes);
-    known.remember(user);
-  }
-  return user;
-}
-
-/** Companies by externalId, created when missing; a company another worker creates at the same moment is read back, not duplicated. */
-async function ensureCompanies(trx: Knex.Transaction, tenantId: number, externalIds: Array<string | undefined>): Promise<Map<string, number>> {
-  const wanted = [...new Set(externalIds.filter((id): id is string => id !== undefined))];
-  const ids = new Map<string, number>();
-  const now = Date.now();
-  for (const chunk of chunks(wanted)) {
-    await trx('companies')
-      .insert(chunk.map((externalId) => ({ tenant_id: tenantId, external_id: externalId, name: externalId, created_at: now })))
-      .onConflict(['tenant_id', 'external_id'])
-      .ignore();
-    const rows: Array<{ id: number; external_id: string }> = await trx('companies').where({ tenant_id: tenantId }).whereIn('external_id', chunk).select('id', 'external_id');
-    for (const row of rows) ids.set(row.external_id, row.id);
-  }
-  return ids;
 }

@@ -6,9 +6,10 @@ import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { loadTenantCredentials, TenantCredential } from '../store/tenants';
 import { hashToken } from './tokens';
+import type { TenantSettings } from './settings';
 
 export type TokenCheck =
-  | { status: 'ok'; tenantId: number }
+  | { status: 'ok'; tenantId: number; settings: TenantSettings }
   | { status: 'unknown' }
   | { status: 'disabled'; tenantId: number }
   | { status: 'unavailable' };
@@ -47,7 +48,7 @@ export async function startTenantDirectory(db: Db, refreshMs: number, log: Logge
 
   function verdict(credential: TenantCredential | undefined): TokenCheck {
     if (!credential) return { status: 'unknown' };
-    return credential.enabled ? { status: 'ok', tenantId: credential.id } : { status: 'disabled', tenantId: credential.id };
+    return credential.enabled ? { status: 'ok', tenantId: credential.id, settings: credential.settings } : { status: 'disabled', tenantId: credential.id };
   }
 
   return {

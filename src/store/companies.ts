@@ -1,0 +1,41 @@
+/** Companies for the worker: by externalId (created when the tenant allows it), by email domain, and learned domains. */
+import type { Knex } from 'knex';
+import { chunks } from './chunks';
+
+export interface CompanyWanted {
+  externalId: string;
+  name?: string;
+}
+
+/** Ids of the wanted companies; missing ones are created when `create` is true. A company another worker creates at the same moment is read back, not duplicated. */
+export async function findOrCreateCompanies(trx: Knex.Transaction, tenantId: number, wanted: CompanyWanted[], create: boolean, now: number): Promise<Map<string, number>> {
+  const byExternalId = new Map(wanted.map((company) => [company.externalId, company]));
+  const ids = new Map<string, number>();
+  for (const chunk of chunks([...byExternalId.keys()])) {
+    if (create) {
+      await trx('companies')
+        .insert(chunk.map((externalId) => ({ tenant_id: tenantId, external_id: externalId, name: byExternalId.get(externalId)?.name ?? externalId, created_at: now })))
+        .onConflict(['tenant_id', 'external_id'])
+        .ignore();
+    }
+    const rows: Array<{ id: number; external_id: string }> = await trx('companies').where({ tenant_id: tenantId }).whereIn('external_id', chunk).select('id', 'external_id');
+    for (const row of rows) ids.set(row.external_id, row.id);
+  }
+  return ids;
+}
+
+/** For each domain, the one company that claims it; a domain claimed by two companies matches neither. */
+export async function companiesByDomain(trx: Knex.Transaction, tenantId: number, domains: string[]): Promise<Map<string, number>> {
+  const claims = new Map<string, Set<number>>();
+  for (const chunk of chunks(domains)) {
+    const rows: Array<{ domain: string; company_id: number }> = await trx('company_domains').where({ tenant_id: tenantId }).whereIn('domain', chunk).select('domain', 'company_id');
+    for (const row of rows) claims.set(row.domain, (claims.get(row.domain) ?? new Set()).add(row.company_id));
+  }
+  const unique = new Map<string, number>();
+  for (const [domain, companies] of claims) if (companies.size === 1) unique.set(domain, [...companies][0]);
+  return unique;
+}
+
+export async function addCompanyDomain(trx: Knex.Transaction, tenantId: number, companyId: number, domain: string, source: 'admin' | 'learned'): Promise<void> {
+  await trx('company_domains').insert({ tenant_id: tenantId, company_id: companyId, domain, source }).onConflict(['tenant_id', 'company_id', 'domain']).ignore();
+}

@@ -1,0 +1,72 @@
+/** End users in SQL, for the worker: loading the ones a batch may touch, and applying identity decisions. */
+import type { Knex } from 'knex';
+import { decideEndUser, KnownEndUser, KnownEndUsers, PersonRef } from '../identity/endUserRules';
+import { chunks } from './chunks';
+
+interface EndUserRow {
+  id: number;
+  external_id: string | null;
+  email: string | null;
+  name: string | null;
+  company_id: number | null;
+}
+
+function toKnownEndUser(row: EndUserRow): KnownEndUser {
+  return { id: row.id, externalId: row.external_id, email: row.email, name: row.name, companyId: row.company_id };
+}
+
+export async function loadEndUsers(trx: Knex.Transaction, tenantId: number, externalIds: string[], emails: string[]): Promise<KnownEndUsers> {
+  const rows: EndUserRow[] = [];
+  for (const chunk of chunks(externalIds)) rows.push(...(await trx('end_users').where({ tenant_id: tenantId }).whereIn('external_id', chunk)));
+  for (const chunk of chunks(emails)) rows.push(...(await trx('end_users').where({ tenant_id: tenantId }).whereIn('email', chunk)));
+  return new KnownEndUsers(rows.map(toKnownEndUser));
+}
+
+/**
+ * Finds or creates the event's end user. An identify event (`overwrite`) replaces the name and email it gives;
+ * an activity only fills in what the user lacked.
+ */
+export async function resolveEndUser(
+  trx: Knex.Transaction,
+  tenantId: number,
+  known: KnownEndUsers,
+  person: PersonRef,
+  options: { overwrite: boolean; now: number },
+): Promise<KnownEndUser> {
+  const decision = decideEndUser(known, person);
+  if (decision.kind === 'new') {
+    const [row] = await trx('end_users')
+      .insert({ tenant_id: tenantId, external_id: decision.fields.externalId, email: decision.fields.email, name: decision.fields.name, company_id: null, created_at: options.now, updated_at: options.now })
+      .returning(['id', 'external_id', 'email', 'name', 'company_id']);
+    const user = toKnownEndUser(row as EndUserRow);
+    known.remember(user);
+    return user;
+  }
+  const { user } = decision;
+  const changes = { ...decision.changes };
+  if (options.overwrite) {
+    // Only a user with an externalId may change email: for the others the email is who they are.
+    if (person.email !== undefined && person.email !== user.email && (user.externalId !== null || changes.externalId !== undefined)) changes.email = person.email;
+    if (person.name !== undefined && person.name !== user.name) changes.name = person.name;
+  }
+  if (Object.keys(changes).length > 0) {
+    await trx('end_users')
+      .where({ id: user.id })
+      .update({
+        ...(changes.externalId !== undefined && { external_id: changes.externalId }),
+        ...(changes.email !== undefined && { email: changes.email }),
+        ...(changes.name !== undefined && { name: changes.name }),
+        updated_at: options.now,
+      });
+    Object.assign(user, changes);
+    known.remember(user);
+  }
+  return user;
+}
+
+/** The first company found for a user stays its primary company. */
+export async function assignPrimaryCompany(trx: Knex.Transaction, user: KnownEndUser, companyId: number, now: number): Promise<void> {
+  if (user.companyId !== null) return;
+  await trx('end_users').where({ id: user.id }).update({ company_id: companyId, updated_at: now });
+  user.companyId = companyId;
+}

@@ -1,0 +1,103 @@
+/**
+ * A tenant's settings: which Amplitude property feeds each activity field (Planhat's "Mappings" tab), the
+ * Amplitude group type that names companies, whether unknown companies are created, whether device-only events
+ * are accepted, and which actions are kept.
+ */
+export const MAPPED_FIELDS = ['externalId', 'email', 'name', 'companyExternalId', 'assetExternalId', 'projectExternalId'] as const;
+export type MappedField = (typeof MAPPED_FIELDS)[number];
+
+export interface TenantSettings {
+  /** Dotted property paths into an Amplitude event, per activity field. */
+  mappings: Partial<Record<MappedField, string>>;
+  companyGroupType: string;
+  autoCreateCompanies: boolean;
+  allowDeviceOnlyEvents: boolean;
+  /** Exact names or `*` globs; empty: every action. */
+  includeActions: string[];
+  excludeActions: string[];
+}
+
+export const DEFAULT_SETTINGS: TenantSettings = {
+  mappings: { externalId: 'user_id', email: 'user_properties.email', name: 'user_properties.name' },
+  companyGroupType: 'company',
+  autoCreateCompanies: true,
+  allowDeviceOnlyEvents: false,
+  includeActions: [],
+  excludeActions: [],
+};
+
+export class SettingError extends Error {}
+
+const PATH = /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+){0,9}$/;
+const SETTING_KEYS = [...MAPPED_FIELDS, 'companyGroupType', 'autoCreateCompanies', 'allowDeviceOnlyEvents', 'includeActions', 'excludeActions'];
+
+function parsePath(key: string, value: string): string {
+  if (!PATH.test(value)) throw new SettingError(`${key}: "${value}" is not a property path (dotted names like event_properties.workspace_id)`);
+  return value;
+}
+
+function parseFlag(key: string, value: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new SettingError(`${key}: must be true or false, got "${value}"`);
+}
+
+function parseActionList(key: string, value: string): string[] {
+  const patterns = value.split(',').map((pattern) => pattern.trim()).filter((pattern) => pattern !== '');
+  for (const pattern of patterns) {
+    if (pattern.length > 255) throw new SettingError(`${key}: "${pattern.slice(0, 40)}…" is longer than 255 characters`);
+  }
+  return patterns;
+}
+
+/** Applies `key=value` changes; an empty value resets a key to its default. Refuses unknown keys and bad values. */
+export function applySettingChanges(current: TenantSettings, changes: Record<string, string>): TenantSettings {
+  const next: TenantSettings = { ...current, mappings: { ...current.mappings } };
+  for (const [key, rawValue] of Object.entries(changes)) {
+    const value = rawValue.trim();
+    if ((MAPPED_FIELDS as readonly string[]).includes(key)) {
+      const field = key as MappedField;
+      if (value === '') {
+        if (DEFAULT_SETTINGS.mappings[field] === undefined) delete next.mappings[field];
+        else next.mappings[field] = DEFAULT_SETTINGS.mappings[field];
+      } else {
+        next.mappings[field] = parsePath(key, value);
+      }
+      continue;
+    }
+    switch (key) {
+      case 'companyGroupType':
+        next.companyGroupType = value === '' ? DEFAULT_SETTINGS.companyGroupType : parsePath(key, value);
+        break;
+      case 'autoCreateCompanies':
+      case 'allowDeviceOnlyEvents':
+        next[key] = value === '' ? DEFAULT_SETTINGS[key] : parseFlag(key, value);
+        break;
+      case 'includeActions':
+      case 'excludeActions':
+        next[key] = parseActionList(key, value);
+        break;
+      default:
+        throw new SettingError(`unknown setting "${key}"; known: ${SETTING_KEYS.join(', ')}`);
+    }
+  }
+  return next;
+}
+
+/** Settings as stored (JSON text), completed with the defaults for anything absent. */
+export function readSettings(stored: string | null | undefined): TenantSettings {
+  const parsed = stored ? (JSON.parse(stored) as Partial<TenantSettings>) : {};
+  return { ...DEFAULT_SETTINGS, ...parsed, mappings: { ...DEFAULT_SETTINGS.mappings, ...parsed.mappings } };
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  return new RegExp(`^${escaped}$`);
+}
+
+/** Whether the tenant's include/exclude filters keep this action. */
+export function keepsAction(settings: TenantSettings, action: string): boolean {
+  const matches = (patterns: string[]) => patterns.some((pattern) => globToRegExp(pattern).test(action));
+  if (settings.includeActions.length > 0 && !matches(settings.includeActions)) return false;
+  return !matches(settings.excludeActions);
+}
