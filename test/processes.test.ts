@@ -51,6 +51,58 @@ describe('processes: two worker processes racing on one new person', () => {
   });
 });
 
+describe('processes: two worker processes racing on new users, companies, assets and projects', () => {
+  let env: TestEnv;
+  let db: Db;
+  let receiver: InProcessDaemon;
+  const workers: ChildDaemon[] = [];
+
+  before(async () => {
+    env = createTestEnv();
+    db = await openMigrated(env.config);
+    receiver = await startInProcess(env.config, db, { worker: false });
+  });
+  after(async () => {
+    await Promise.all(workers.map(ensureStopped));
+    await receiver.stop();
+    await db.destroy();
+    await env.cleanup();
+  });
+
+  it('creates each exactly once', async () => {
+    const tenant = await newTenant(db);
+    const url = `${receiver.baseUrl}/analytics/${tenant.token}`;
+    await waitFor('tenant known', async () => (await post(url, { externalId: 'warmup', action: 'x', insertId: 'warm' })).status === 202, 5000);
+    // 10 people, 3 companies, 4 assets, 2 projects, each named by many events spread over many jobs.
+    const replies = await Promise.all(
+      Array.from({ length: 120 }, (_, i) =>
+        post(url, [{
+          ...(i % 3 === 0 ? { email: `person${i % 10}@corp${i % 10 % 3}.com` } : { externalId: `person-${i % 10}`, email: `person${i % 10}@corp${i % 10 % 3}.com` }),
+          action: 'race',
+          companyExternalId: `company-${i % 3}`,
+          assetExternalId: `asset-${i % 4}`,
+          projectExternalId: `project-${i % 2}`,
+          insertId: `wide-${i}`,
+        }]),
+      ),
+    );
+    assert.deepEqual(new Set(replies.map((reply) => reply.status)), new Set([202]));
+    const workerEnv = { ...env.env, LOG_LEVEL: 'debug', WORKER_CONCURRENCY: '4', BATCH_MAX_EVENTS: '2' };
+    workers.push(spawnActivityd(['worker'], workerEnv), spawnActivityd(['worker'], workerEnv));
+    await waitFor('121 activities', async () => (await countRows(db, 'activities', { tenant_id: tenant.id })) === 121, 60000).catch((error: Error) => {
+      throw new Error(`${error.message}\n${workers.map((worker) => worker.output().split('\n').filter((line) => !line.includes('job stored')).slice(-5).join('\n')).join('\n---\n')}`);
+    });
+    assert.equal(await countRows(db, 'companies', { tenant_id: tenant.id }), 3);
+    assert.equal(await countRows(db, 'assets', { tenant_id: tenant.id }), 4);
+    assert.equal(await countRows(db, 'projects', { tenant_id: tenant.id }), 2);
+    const externalIds = (await db('end_users').where({ tenant_id: tenant.id }).select('external_id')).map((row: { external_id: string | null }) => row.external_id);
+    // Every person is also sent by email alone (i % 3 === 0); an email-only user made first is adopted later, so each person is one user.
+    assert.deepEqual(externalIds.sort(), ['warmup', ...Array.from({ length: 10 }, (_, p) => `person-${p}`)].sort());
+    const jobsPerWorker = workers.map((worker) => (worker.output().match(/"msg":"job stored"/g) ?? []).length);
+    assert.ok(jobsPerWorker.every((jobs) => jobs > 0), `both workers stored jobs: ${jobsPerWorker}`);
+  });
+});
+
 describe('processes: shutdown and failures', () => {
   let env: TestEnv;
   let db: Db;
@@ -232,6 +284,34 @@ describe('processes: the tenant CLI', () => {
     const rotated = JSON.parse((await cli('tenant', 'rotate-token', String(tenant.id))).out);
     assert.equal(rotated.id, tenant.id);
     assert.notEqual(rotated.token, tenant.token);
+  });
+
+  it('shows and sets tenant settings; refuses a bad key or path', async () => {
+    const shown = JSON.parse((await cli('tenant', 'show', '1')).out);
+    assert.equal(shown.name, 'acme');
+    assert.deepEqual(shown.settings.mappings, { externalId: 'user_id', email: 'user_properties.email', name: 'user_properties.name' });
+    assert.equal(shown.settings.companyGroupType, 'company');
+    const set = await cli('tenant', 'set', '1', 'externalId=event_properties.account_id', 'companyGroupType=account', 'autoCreateCompanies=false', 'excludeActions=debug*, test');
+    assert.equal(set.code, 0, set.out);
+    const after = JSON.parse((await cli('tenant', 'show', '1')).out).settings;
+    assert.equal(after.mappings.externalId, 'event_properties.account_id');
+    assert.equal(after.companyGroupType, 'account');
+    assert.equal(after.autoCreateCompanies, false);
+    assert.deepEqual(after.excludeActions, ['debug*', 'test']);
+    assert.equal((await cli('tenant', 'set', '1', 'externalId=')).code, 0);
+    assert.equal(JSON.parse((await cli('tenant', 'show', '1')).out).settings.mappings.externalId, 'user_id', 'an empty value resets the default');
+    const cases: Array<[string[], RegExp]> = [
+      [['tenant', 'set', '1', 'colour=blue'], /unknown setting "colour"; known: externalId, email/],
+      [['tenant', 'set', '1', 'email=user properties..email'], /email: "user properties..email" is not a property path/],
+      [['tenant', 'set', '1', 'autoCreateCompanies=sometimes'], /autoCreateCompanies: must be true or false, got "sometimes"/],
+      [['tenant', 'set', '1', 'externalId'], /"externalId" is not key=value/],
+      [['tenant', 'set', '1'], /tenant set needs at least one key=value/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await cli(...args);
+      assert.equal(result.code, 2, args.join(' '));
+      assert.match(result.out, message, args.join(' '));
+    }
   });
 
   it('refuses bad use with a clear message and a non-zero exit', async () => {

@@ -2,6 +2,7 @@
 import type { Db } from '../store/db';
 import { getTenant } from '../store/tenants';
 import { addCompanyDomain } from '../store/companies';
+import { takeWriteLock } from '../store/locks';
 import { FREE_MAIL_DOMAINS } from '../identity/freeMailDomains';
 import { parseIdentifier, parseText, describe, isPlainObject } from '../normalize/fields';
 import { FieldError } from '../normalize/activityEvent';
@@ -55,6 +56,7 @@ export async function upsertCompaniesRequest(db: Db, tenantIdText: string, body:
   let updated = 0;
   const now = Date.now();
   await db.transaction(async (trx) => {
+    await takeWriteLock(trx);
     for (const company of valid) {
       const existing: { id: number } | undefined = await trx('companies').where({ tenant_id: tenantId, external_id: company.externalId }).first('id');
       let id: number;

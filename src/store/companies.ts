@@ -24,16 +24,16 @@ export async function findOrCreateCompanies(trx: Knex.Transaction, tenantId: num
   return ids;
 }
 
-/** For each domain, the one company that claims it; a domain claimed by two companies matches neither. */
-export async function companiesByDomain(trx: Knex.Transaction, tenantId: number, domains: string[]): Promise<Map<string, number>> {
+/** For each claimed domain, the one company that claims it, or null when two or more do (it then matches neither). */
+export async function companiesByDomain(trx: Knex.Transaction, tenantId: number, domains: string[]): Promise<Map<string, number | null>> {
   const claims = new Map<string, Set<number>>();
   for (const chunk of chunks(domains)) {
     const rows: Array<{ domain: string; company_id: number }> = await trx('company_domains').where({ tenant_id: tenantId }).whereIn('domain', chunk).select('domain', 'company_id');
     for (const row of rows) claims.set(row.domain, (claims.get(row.domain) ?? new Set()).add(row.company_id));
   }
-  const unique = new Map<string, number>();
-  for (const [domain, companies] of claims) if (companies.size === 1) unique.set(domain, [...companies][0]);
-  return unique;
+  const owners = new Map<string, number | null>();
+  for (const [domain, companies] of claims) owners.set(domain, companies.size === 1 ? [...companies][0] : null);
+  return owners;
 }
 
 export async function addCompanyDomain(trx: Knex.Transaction, tenantId: number, companyId: number, domain: string, source: 'admin' | 'learned'): Promise<void> {

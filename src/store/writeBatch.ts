@@ -9,7 +9,7 @@ import type { ActivityEvent } from '../normalize/activityEvent';
 import type { KnownEndUser } from '../identity/endUserRules';
 import { businessDomain } from '../identity/freeMailDomains';
 import { keepsAction, readSettings, TenantSettings } from '../tenants/settings';
-import { lockIdentities } from './locks';
+import { lockIdentities, takeWriteLock } from './locks';
 import { assignPrimaryCompany, loadEndUsers, resolveEndUser } from './endUsers';
 import { addCompanyDomain, companiesByDomain, findOrCreateCompanies } from './companies';
 import { findOrCreateOwned } from './ownedRecords';
@@ -40,6 +40,7 @@ export async function writeBatch(db: Db, entries: BatchEntry[]): Promise<EventOu
     byTenant.set(entry.tenantId, pending);
   });
   await db.transaction(async (trx) => {
+    await takeWriteLock(trx);
     for (const tenantId of [...byTenant.keys()].sort((a, b) => a - b)) {
       await writeTenantEvents(trx, tenantId, byTenant.get(tenantId) as PendingEvent[], outcomes);
     }
@@ -81,7 +82,8 @@ async function writeTenantEvents(trx: Knex.Transaction, tenantId: number, pendin
     settings.autoCreateCompanies,
     now,
   );
-  const domainCompanies = await companiesByDomain(trx, tenantId, [...new Set(fresh.flatMap(({ event }) => businessDomain(event.email) ?? []))]);
+  const emailOf = (event: ActivityEvent) => event.email ?? (event.externalId !== undefined ? known.withExternalId(event.externalId)?.email : undefined);
+  const domainCompanies = await companiesByDomain(trx, tenantId, [...new Set(fresh.flatMap(({ event }) => businessDomain(emailOf(event)) ?? []))]);
 
   const activities: Array<{ item: PendingEvent; user: KnownEndUser; companyId: number | null }> = [];
   for (const item of fresh) {
@@ -146,7 +148,7 @@ async function companyOfEvent(
   event: ActivityEvent,
   user: KnownEndUser,
   namedCompanies: Map<string, number>,
-  domainCompanies: Map<string, number>,
+  domainCompanies: Map<string, number | null>,
   now: number,
 ): Promise<number | null> {
   const domain = businessDomain(event.email ?? user.email);
@@ -157,8 +159,9 @@ async function companyOfEvent(
     if (companyId === null) return null;
     if (domain !== undefined) {
       await addCompanyDomain(trx, tenantId, companyId, domain, 'learned');
+      // Later events of this batch see the domain as the database now has it: this company's, or claimed by several.
       if (!domainCompanies.has(domain)) domainCompanies.set(domain, companyId);
-      else if (domainCompanies.get(domain) !== companyId) domainCompanies.delete(domain);
+      else if (domainCompanies.get(domain) !== companyId) domainCompanies.set(domain, null);
     }
   } else {
     companyId = (domain !== undefined ? domainCompanies.get(domain) : undefined) ?? null;
