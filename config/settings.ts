@@ -50,6 +50,10 @@ export const settings = {
   DB_POOL_MAX: { default: '10', parse: parseInteger(1, 1000), doc: 'PostgreSQL connections per process' },
   /** How long a process may drain on SIGINT/SIGTERM before unfinished jobs are handed back to the queue. */
   SHUTDOWN_TIMEOUT_MS: { default: '30000', parse: parseInteger(100, 3600000), doc: 'drain time on SIGINT/SIGTERM before in-flight jobs are handed back' },
+  /** Port of the worker's /metrics, /healthz and /readyz when it runs on its own (`activityd worker`); pm2 instance N uses PORT+N. */
+  WORKER_METRICS_PORT: { default: '9464', parse: parseInteger(0, 65535), doc: 'port of a worker process\'s /metrics, /healthz and /readyz (0: off)' },
+  /** How long the delivery log keeps each request; the worker prunes older ones. */
+  DELIVERY_RETENTION_DAYS: { default: '14', parse: parseInteger(1, 3650), doc: 'days the delivery log keeps each request' },
   /** Whether `start` creates tenant "default" when the database has no tenant. */
   CREATE_DEFAULT_TENANT: { default: 'true', parse: parseBoolean, doc: 'whether `start` creates tenant "default" in an empty database' },
 } as const;

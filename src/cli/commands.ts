@@ -5,8 +5,7 @@ import { openDatabase, Db } from '../store/db';
 import { assertSchemaCurrent, migrateToLatest } from '../store/migrate';
 import { changeTenantSettings, createTenant, getTenant, getTenantSettings, listTenants, rotateTenantToken, setTenantEnabled, TenantError } from '../store/tenants';
 import { SettingError } from '../tenants/settings';
-import { startReceiver, RunningReceiver } from '../daemon/receiver';
-import { startIngestWorker, IngestWorker } from '../process/ingestWorker';
+import { startDaemon } from '../daemon/daemon';
 import { createDefaultTenantIfEmpty } from '../daemon/defaultTenant';
 import { announceReady, stopOnSignals } from '../daemon/signals';
 
@@ -144,18 +143,11 @@ async function runDaemon(config: Config, role: 'start' | 'receiver' | 'worker'):
     await db.destroy();
     throw error;
   }
-  let receiver: RunningReceiver | undefined;
-  let worker: IngestWorker | undefined;
-  const starting = (async () => {
-    if (role !== 'worker') receiver = await startReceiver(config, db, log);
-    if (role !== 'receiver') worker = await startIngestWorker(config, db, log);
-  })();
+  const starting = startDaemon(config, db, log, role);
   // Signals are handled from the first moment: one arriving during start-up stops what has started.
   stopOnSignals(log, async () => {
-    await starting.catch(() => undefined);
-    // Intake stops first, so nothing is accepted that the worker would no longer see.
-    await receiver?.stop(config.SHUTDOWN_TIMEOUT_MS);
-    await worker?.close(config.SHUTDOWN_TIMEOUT_MS);
+    const daemon = await starting.catch(() => undefined);
+    await daemon?.stop(config.SHUTDOWN_TIMEOUT_MS);
     await db.destroy();
   });
   await starting;

@@ -1,61 +1,33 @@
 /** The receiver: HTTP in, validated events durably onto the queue, no SQL per request. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import type { Config } from '../../config';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { startTenantDirectory } from '../tenants/directory';
-import { connectRedis } from '../queue/redis';
-import { openIngestQueue } from '../queue/ingestQueue';
+import { queuePrefix } from '../queue/ingestQueue';
 import { createApp } from '../http/app';
-import type { Redis } from 'ioredis';
-import type { Queue } from 'bullmq';
+import { createDeliveryOutbox } from '../deliveries/deliveryOutbox';
+import { createReceiverMetrics } from '../metrics/receiverMetrics';
+import type { QueueHandle } from './queueHandle';
 
 export interface RunningReceiver {
   port: number;
-  /** Stops accepting connections, lets requests in flight finish (up to `timeoutMs`), then closes the queue. */
+  /** Stops accepting connections, lets requests in flight finish (up to `timeoutMs`), then sends what the delivery log still holds. */
   stop(timeoutMs: number): Promise<void>;
 }
 
-/** One log line when Redis goes away and one when it is back, instead of one per reconnect attempt. */
-function watchRedis(redis: Redis, queue: Queue, log: Logger): void {
-  let reachable = true;
-  redis.on('ready', () => {
-    if (!reachable) log.info('Redis is reachable again; accepting events');
-    reachable = true;
-  });
-  redis.on('error', (error: Error) => {
-    if (reachable) log.error({ err: error }, 'Redis is unreachable; ingest requests get 503 until it returns');
-    reachable = false;
-  });
-  queue.on('error', () => undefined);
-}
-
-/** Waits (bounded) for the first connection, so the first requests after start are not refused; a Redis that is down does not keep the receiver from answering 503. */
-function redisReady(redis: Redis, timeoutMs: number): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      redis.off('ready', done);
-      resolve();
-    };
-    const timer = setTimeout(done, timeoutMs);
-    redis.once('ready', done);
-  });
-}
-
-export async function startReceiver(config: Config, db: Db, log: Logger): Promise<RunningReceiver> {
+export async function startReceiver(config: Config, db: Db, log: Logger, handle: QueueHandle, registry: Registry): Promise<RunningReceiver> {
   const tenants = await startTenantDirectory(db, config.TENANT_REFRESH_MS, log);
-  const redis = connectRedis(config.REDIS_URL, 'producer');
-  const queue = openIngestQueue(config, redis);
-  watchRedis(redis, queue, log);
-  await redisReady(redis, config.ENQUEUE_TIMEOUT_MS);
-  if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the admin API under /api/v1 answers 401 to every request');
+  const deliveries = createDeliveryOutbox(handle.redis, queuePrefix(config), log);
+  if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the admin API under /api/v1 and the board at /admin/queues answer 401 to every request');
   const app = createApp({
     ingest: {
       tenants,
-      queue,
+      queue: handle.queue,
+      deliveries,
+      metrics: createReceiverMetrics(registry),
       log,
       limits: {
         maxEventBytes: config.MAX_EVENT_BYTES,
@@ -65,6 +37,9 @@ export async function startReceiver(config: Config, db: Db, log: Logger): Promis
       },
     },
     db,
+    redis: handle.redis,
+    queues: [handle.queue],
+    registry,
     adminToken: config.ADMIN_TOKEN,
     maxBodyBytes: config.MAX_BODY_BYTES,
     log,
@@ -101,8 +76,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger): Promis
       clearInterval(idleSweep);
       clearTimeout(deadline);
       tenants.stop();
-      await queue.close();
-      await redis.quit().catch(() => redis.disconnect());
+      await deliveries.flush();
     },
   };
 }

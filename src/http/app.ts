@@ -1,18 +1,33 @@
-/** The receiver's Koa app: one error boundary, the ingest routes and the admin API. */
+/** The receiver's Koa app: one error boundary, ingest, the admin API, the board, and health and metrics. */
 import Koa from 'koa';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { ingestRoutes } from '../receive/ingestRoutes';
 import { adminRoutes } from '../admin/adminRoutes';
+import { boardMiddleware } from '../admin/board';
+import { opsRoutes } from './opsRoutes';
 import type { IngestDeps } from '../receive/ingestRequest';
 
 export interface AppDeps {
   ingest: IngestDeps;
   db: Db;
+  redis: Redis;
+  queues: Queue[];
+  registry: Registry;
   adminToken: string;
   maxBodyBytes: number;
   log: Logger;
 }
+
+const ADMIN_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
@@ -30,13 +45,16 @@ export function createApp(deps: AppDeps): Koa {
       ctx.status = 500;
       ctx.body = { error: 'internal error; see the receiver log' };
     }
-    deps.log.debug(
-      { method: ctx.method, route: ctx.state.route ?? ctx.path, tenantId: ctx.state.tenantId, status: ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 },
-      'request',
-    );
+    if (ctx.path.startsWith('/api/') || ctx.path.startsWith('/admin/')) ctx.set(ADMIN_HEADERS);
+    const route = ctx.state.route ?? (ctx.path.startsWith('/api/') ? 'admin' : 'other');
+    deps.ingest.metrics.observeRequest(route, ctx.status);
+    deps.log.debug({ method: ctx.method, route, tenantId: ctx.state.tenantId, status: ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
   });
   const ingest = ingestRoutes(deps.ingest, deps.maxBodyBytes);
-  const admin = adminRoutes(deps.db, deps.adminToken, deps.log);
+  const admin = adminRoutes({ db: deps.db, adminToken: deps.adminToken, log: deps.log });
+  const ops = opsRoutes(deps.registry, deps.redis, deps.db);
+  app.use(boardMiddleware(deps.queues, deps.adminToken));
+  app.use(ops.routes());
   app.use(ingest.routes()).use(ingest.allowedMethods());
   app.use(admin.routes()).use(admin.allowedMethods());
   return app;

@@ -13,6 +13,8 @@ export interface Rejection {
 
 export interface NormalizedBody {
   events: ActivityEvent[];
+  /** Each accepted event's index in the body. */
+  indexes: number[];
   rejected: Rejection[];
   /** The refusals' field names, for responses that group them by field (Amplitude's HTTP API). */
   refusedFields: Array<{ index: number; field: string; missing: boolean }>;
@@ -45,7 +47,7 @@ export function normalizeBody(body: unknown, options: NormalizeOptions): Normali
   else throw new BodyError(`body must be a JSON object or an array of objects, got ${describe(body)}`);
   if (items.length === 0) throw new BodyError('body holds no events');
 
-  const result: NormalizedBody = { events: [], rejected: [], refusedFields: [], oversized: [], total: items.length };
+  const result: NormalizedBody = { events: [], indexes: [], rejected: [], refusedFields: [], oversized: [], total: items.length };
   const checkSizes = options.bodyBytes > options.maxEventBytes;
   items.forEach((item, index) => {
     try {
@@ -59,6 +61,7 @@ export function normalizeBody(body: unknown, options: NormalizeOptions): Normali
       }
       const fields = options.amplitudeOnly || isAmplitudeEvent(item) ? amplitudeFields(item, options.settings ?? DEFAULT_SETTINGS) : planhatFields(item, options.bulk);
       result.events.push(toActivityEvent(fields, options.receivedAt));
+      result.indexes.push(index);
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
       result.rejected.push({ index, error: error.message });

@@ -7,10 +7,27 @@ import { connectRedis } from '../queue/redis';
 import { INGEST_QUEUE, IngestJob, queuePrefix } from '../queue/ingestQueue';
 import { createGroupCommitter } from './groupCommit';
 import { isTransientFailure } from './failures';
+import type { Registry } from 'prom-client';
+import { createWorkerMetrics } from '../metrics/workerMetrics';
+import { insertDeliveryRecords, recordEventOutcomes } from '../store/deliveries';
+import { takeWriteLock } from '../store/locks';
 
 export interface JobResult {
   stored: number;
   duplicate: number;
+  filtered: number;
+  identified: number;
+}
+
+/** A job that will not be retried by itself: its events show as failed, with the error, in the delivery log. */
+async function recordFailedJob(db: Db, job: IngestJob, error: string): Promise<void> {
+  const { delivery } = job;
+  if (!delivery) return;
+  await db.transaction(async (trx) => {
+    await takeWriteLock(trx);
+    if (delivery.record) await insertDeliveryRecords(trx, [delivery.record]);
+    await recordEventOutcomes(trx, job.events.map((event, index) => ({ deliveryId: delivery.id, index: delivery.indexes[index], insertId: event.insertId, outcome: 'failed', error })), Date.now());
+  });
 }
 
 export interface IngestWorker {
@@ -20,7 +37,8 @@ export interface IngestWorker {
 
 type WorkerConfig = Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX' | 'WORKER_CONCURRENCY' | 'BATCH_MAX_EVENTS'>;
 
-export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logger): Promise<IngestWorker> {
+export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logger, registry: Registry): Promise<IngestWorker> {
+  const metrics = createWorkerMetrics(registry);
   const committer = createGroupCommitter(db, config.BATCH_MAX_EVENTS);
   const connection = connectRedis(config.REDIS_URL, 'worker');
 
@@ -28,9 +46,10 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     INGEST_QUEUE,
     async (job) => {
       try {
-        const outcomes = await committer.write(job.data);
-        const stored = outcomes.filter((outcome) => outcome === 'stored').length;
-        return { stored, duplicate: outcomes.length - stored };
+        const outcomes = await committer.write({ ...job.data, retried: job.attemptsMade > 0 });
+        metrics.countOutcomes(outcomes, job.data.receivedAt);
+        const count = (wanted: string) => outcomes.filter((outcome) => outcome === wanted).length;
+        return { stored: count('stored'), duplicate: count('duplicate'), filtered: count('filtered'), identified: count('identified') };
       } catch (error) {
         if (isTransientFailure(error)) throw error;
         throw new UnrecoverableError(`permanent failure: ${(error as Error).message}`);
@@ -42,6 +61,12 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     const attempts = job?.opts.attempts ?? 1;
     const final = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || (job?.attemptsMade ?? 0) >= attempts;
     log[final ? 'error' : 'warn']({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, final ? 'job failed; kept for inspection' : 'job will be retried');
+    if (final && job) {
+      metrics.countFailed(job.data.events.length);
+      recordFailedJob(db, job.data, error.message).catch((recordError: Error) =>
+        log.warn({ jobId: job.id, err: recordError }, 'could not record the failure in the delivery log (the failed job is still kept in the queue)'),
+      );
+    }
   });
   worker.on('completed', (job, result) => log.debug({ jobId: job.id, ...result }, 'job stored'));
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));

@@ -1,13 +1,14 @@
-/** Puts accepted events on the queue in one round trip: one job per JOB_MAX_EVENTS events. */
+/** Puts accepted events on the queue in one round trip: one job per JOB_MAX_EVENTS events; the first carries the request's delivery record. */
 import type { Queue } from 'bullmq';
 import type { ActivityEvent } from '../normalize/activityEvent';
 import type { IngestJob } from './ingestQueue';
+import type { DeliveryRecord } from '../deliveries/deliveryRecord';
 
 export class QueueUnavailableError extends Error {}
 
 export async function enqueueEvents(
   queue: Queue<IngestJob>,
-  job: { tenantId: number; receivedAt: number; events: ActivityEvent[] },
+  job: { tenantId: number; receivedAt: number; events: ActivityEvent[]; indexes: number[]; delivery: DeliveryRecord },
   limits: { jobMaxEvents: number; timeoutMs: number },
 ): Promise<void> {
   // ioredis holds no offline queue for producers: while Redis is down, answer 503 at once instead of waiting.
@@ -16,7 +17,8 @@ export async function enqueueEvents(
   const jobs = [];
   for (let start = 0; start < job.events.length; start += limits.jobMaxEvents) {
     const events = job.events.slice(start, start + limits.jobMaxEvents);
-    jobs.push({ name: 'events', data: { tenantId: job.tenantId, receivedAt: job.receivedAt, events } });
+    const delivery = { id: job.delivery.id, indexes: job.indexes.slice(start, start + limits.jobMaxEvents), ...(start === 0 && { record: job.delivery }) };
+    jobs.push({ name: 'events', data: { tenantId: job.tenantId, receivedAt: job.receivedAt, events, delivery } });
   }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

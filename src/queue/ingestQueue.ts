@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config';
 import type { ActivityEvent } from '../normalize/activityEvent';
+import type { JobDelivery } from '../deliveries/deliveryRecord';
 
 export const INGEST_QUEUE = 'ingest';
 
@@ -10,6 +11,8 @@ export interface IngestJob {
   tenantId: number;
   receivedAt: number;
   events: ActivityEvent[];
+  /** Absent on jobs queued before the delivery log existed. */
+  delivery?: JobDelivery;
 }
 
 /** The braces make the prefix a Redis Cluster hash tag, so all of a queue's keys live on one cluster slot. */

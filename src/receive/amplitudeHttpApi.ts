@@ -6,8 +6,8 @@
  */
 import { BodyError, normalizeBody } from '../normalize/normalizeBody';
 import { describe, isPlainObject } from '../normalize/fields';
-import { enqueueEvents, QueueUnavailableError } from '../queue/enqueue';
-import type { IngestDeps } from './ingestRequest';
+import { IngestDeps, queueAccepted, recordRefusal } from './ingestRequest';
+import type { DeliveryStart } from '../deliveries/deliveryRecord';
 import type { HttpResult } from './httpResult';
 
 function amplitudeError(status: number, error: string, extra: Record<string, unknown> = {}, headers?: Record<string, string>): HttpResult {
@@ -18,7 +18,7 @@ export function payloadTooLarge(): HttpResult {
   return amplitudeError(413, 'Payload too large');
 }
 
-export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, receivedAt: number): Promise<HttpResult> {
+export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, delivery: DeliveryStart): Promise<HttpResult> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -31,7 +31,7 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, recei
 
   const check = await deps.tenants.check(parsed.api_key);
   if (check.status === 'unknown') return amplitudeError(400, 'Invalid API key');
-  if (check.status === 'disabled') return amplitudeError(403, 'Forbidden', { detail: 'tenant is disabled' });
+  if (check.status === 'disabled') return recordRefusal(deps, check.tenantId, delivery, amplitudeError(403, 'Forbidden', { detail: 'tenant is disabled' }));
   if (check.status === 'unavailable') return unavailable(deps);
 
   let normalized;
@@ -40,15 +40,15 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, recei
       bulk: false,
       amplitudeOnly: true,
       maxEventBytes: deps.limits.maxEventBytes,
-      receivedAt,
+      receivedAt: delivery.receivedAt,
       bodyBytes: body.length,
       settings: check.settings,
     });
   } catch (error) {
-    if (error instanceof BodyError) return amplitudeError(400, 'Invalid event JSON', { detail: error.message });
+    if (error instanceof BodyError) return recordRefusal(deps, check.tenantId, delivery, amplitudeError(400, 'Invalid event JSON', { detail: error.message }));
     throw error;
   }
-  if (normalized.oversized.length > 0) return payloadTooLarge();
+  if (normalized.oversized.length > 0) return recordRefusal(deps, check.tenantId, delivery, payloadTooLarge(), normalized.rejected);
   if (normalized.rejected.length > 0) {
     const missing: Record<string, number[]> = {};
     const invalid: Record<string, number[]> = {};
@@ -56,22 +56,15 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, recei
       const group = isMissing ? missing : invalid;
       (group[field] ??= []).push(index);
     }
-    return amplitudeError(400, Object.keys(invalid).length > 0 ? 'Invalid field values on some events' : 'Request missing required field', {
+    deps.metrics.countEvents({ ...normalized, events: [] });
+    const result = amplitudeError(400, Object.keys(invalid).length > 0 ? 'Invalid field values on some events' : 'Request missing required field', {
       events_with_invalid_fields: invalid,
       events_with_missing_fields: missing,
       rejected: normalized.rejected,
     });
+    return recordRefusal(deps, check.tenantId, delivery, result, normalized.rejected);
   }
-  try {
-    await enqueueEvents(deps.queue, { tenantId: check.tenantId, receivedAt, events: normalized.events }, {
-      jobMaxEvents: deps.limits.jobMaxEvents,
-      timeoutMs: deps.limits.enqueueTimeoutMs,
-    });
-  } catch (error) {
-    if (!(error instanceof QueueUnavailableError)) throw error;
-    deps.log.warn({ err: error, tenantId: check.tenantId }, 'queue unavailable; answered 503');
-    return unavailable(deps);
-  }
+  if ((await queueAccepted(deps, check.tenantId, delivery, normalized, 200)) === 'unavailable') return unavailable(deps);
   return {
     status: 200,
     body: { code: 200, events_ingested: normalized.events.length, payload_size_bytes: body.length, server_upload_time: Date.now() },

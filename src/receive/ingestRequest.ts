@@ -1,14 +1,17 @@
 /**
  * The ingest contract, free of Koa: check the token, parse and normalize the body, enqueue what is valid,
- * and say exactly what was accepted and rejected.
+ * say exactly what was accepted and rejected, and leave a delivery-log record of every answer to a known tenant.
  */
 import type { Queue } from 'bullmq';
 import type { TenantDirectory } from '../tenants/directory';
 import type { IngestJob } from '../queue/ingestQueue';
 import { enqueueEvents, QueueUnavailableError } from '../queue/enqueue';
-import { BodyError, normalizeBody, Rejection } from '../normalize/normalizeBody';
+import { BodyError, normalizeBody, NormalizedBody, Rejection } from '../normalize/normalizeBody';
 import type { Logger } from '../log';
 import type { TenantSettings } from '../tenants/settings';
+import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
+import { DeliveryStart, finishDelivery } from '../deliveries/deliveryRecord';
+import type { ReceiverMetrics } from '../metrics/receiverMetrics';
 import { HttpResult } from './httpResult';
 
 export interface IngestLimits {
@@ -21,28 +24,30 @@ export interface IngestLimits {
 export interface IngestDeps {
   tenants: TenantDirectory;
   queue: Queue<IngestJob>;
+  deliveries: DeliveryOutbox;
+  metrics: ReceiverMetrics;
   limits: IngestLimits;
   log: Logger;
+}
+
+export interface AuthorizedTenant {
+  tenantId: number;
+  settings: TenantSettings;
 }
 
 function refusal(status: number, error: string, rejected: Rejection[] = [], headers?: Record<string, string>): HttpResult {
   return { status, body: { accepted: 0, rejected, error }, headers };
 }
 
-/** Resolves the token to an enabled tenant, or the refusal to send. */
-export interface AuthorizedTenant {
-  tenantId: number;
-  settings: TenantSettings;
-}
-
-export async function authorizeTenant(deps: IngestDeps, token: string | undefined): Promise<AuthorizedTenant | HttpResult> {
+/** Resolves the token to an enabled tenant, or the refusal to send (recording a refused delivery of a known tenant). */
+export async function authorizeTenant(deps: IngestDeps, token: string | undefined, delivery: DeliveryStart): Promise<AuthorizedTenant | HttpResult> {
   if (!token) return refusal(401, 'missing tenant token: put it in the URL path or send "Authorization: Bearer TOKEN"');
   const check = await deps.tenants.check(token);
   switch (check.status) {
     case 'ok':
       return { tenantId: check.tenantId, settings: check.settings };
     case 'disabled':
-      return refusal(403, 'tenant is disabled');
+      return recordRefusal(deps, check.tenantId, delivery, refusal(403, 'tenant is disabled'));
     case 'unavailable':
       return unavailable(deps, 'tenants could not be loaded from the database yet');
     case 'unknown':
@@ -54,42 +59,67 @@ function unavailable(deps: IngestDeps, reason: string): HttpResult {
   return refusal(503, `${reason}; nothing was accepted, retry later`, [], { 'Retry-After': String(deps.limits.retryAfterSeconds) });
 }
 
-export async function acceptEvents(
-  deps: IngestDeps,
-  request: { tenant: AuthorizedTenant; body: Buffer; bulk: boolean; receivedAt: number },
-): Promise<HttpResult> {
-  let parsed: unknown;
+/** Records an answer that queued no job, and passes it through. */
+export function recordRefusal(deps: IngestDeps, tenantId: number, delivery: DeliveryStart, result: HttpResult, rejected: Rejection[] = []): HttpResult {
+  deps.deliveries.record(finishDelivery(delivery, tenantId, result.status, 0, rejected));
+  return result;
+}
+
+/**
+ * Enqueues the valid events of a normalized body with their delivery record, or says the queue is down
+ * (then the refusal is recorded instead). Shared by every ingest endpoint.
+ */
+export async function queueAccepted(deps: IngestDeps, tenantId: number, delivery: DeliveryStart, normalized: NormalizedBody, acceptedStatus: number): Promise<'queued' | 'unavailable'> {
+  const record = finishDelivery(delivery, tenantId, acceptedStatus, normalized.events.length, normalized.rejected);
+  const started = process.hrtime.bigint();
   try {
-    parsed = JSON.parse(request.body.toString('utf8'));
-  } catch (error) {
-    return refusal(400, `body is not valid JSON: ${(error as Error).message}`);
-  }
-  let normalized;
-  try {
-    normalized = normalizeBody(parsed, {
-      bulk: request.bulk,
-      maxEventBytes: deps.limits.maxEventBytes,
-      receivedAt: request.receivedAt,
-      bodyBytes: request.body.length,
-      settings: request.tenant.settings,
-    });
-  } catch (error) {
-    if (error instanceof BodyError) return refusal(400, error.message);
-    throw error;
-  }
-  const { events, rejected } = normalized;
-  if (events.length === 0) {
-    if (normalized.total === 1 && normalized.oversized.length === 1) return refusal(413, rejected[0].error, rejected);
-    return refusal(400, 'no valid event in body', rejected);
-  }
-  try {
-    await enqueueEvents(deps.queue, { tenantId: request.tenant.tenantId, receivedAt: request.receivedAt, events }, {
+    await enqueueEvents(deps.queue, { tenantId, receivedAt: delivery.receivedAt, events: normalized.events, indexes: normalized.indexes, delivery: record }, {
       jobMaxEvents: deps.limits.jobMaxEvents,
       timeoutMs: deps.limits.enqueueTimeoutMs,
     });
   } catch (error) {
     if (!(error instanceof QueueUnavailableError)) throw error;
-    deps.log.warn({ err: error, tenantId: request.tenant.tenantId, events: events.length }, 'queue unavailable; answered 503');
+    deps.log.warn({ err: error, tenantId, events: normalized.events.length }, 'queue unavailable; answered 503');
+    deps.deliveries.record({ ...record, status: 503, accepted: 0 });
+    return 'unavailable';
+  }
+  deps.metrics.observeEnqueue(Number(process.hrtime.bigint() - started) / 1e9);
+  deps.metrics.countEvents(normalized);
+  return 'queued';
+}
+
+export async function acceptEvents(
+  deps: IngestDeps,
+  request: { tenant: AuthorizedTenant; body: Buffer; bulk: boolean; delivery: DeliveryStart },
+): Promise<HttpResult> {
+  const { tenantId } = request.tenant;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(request.body.toString('utf8'));
+  } catch (error) {
+    return recordRefusal(deps, tenantId, request.delivery, refusal(400, `body is not valid JSON: ${(error as Error).message}`));
+  }
+  let normalized: NormalizedBody;
+  try {
+    normalized = normalizeBody(parsed, {
+      bulk: request.bulk,
+      maxEventBytes: deps.limits.maxEventBytes,
+      receivedAt: request.delivery.receivedAt,
+      bodyBytes: request.body.length,
+      settings: request.tenant.settings,
+    });
+  } catch (error) {
+    if (error instanceof BodyError) return recordRefusal(deps, tenantId, request.delivery, refusal(400, error.message));
+    throw error;
+  }
+  const { events, rejected } = normalized;
+  if (events.length === 0) {
+    deps.metrics.countEvents(normalized);
+    const tooLarge = normalized.total === 1 && normalized.oversized.length === 1;
+    const result = tooLarge ? refusal(413, rejected[0].error, rejected) : refusal(400, 'no valid event in body', rejected);
+    return recordRefusal(deps, tenantId, request.delivery, result, rejected);
+  }
+  if ((await queueAccepted(deps, tenantId, request.delivery, normalized, 202)) === 'unavailable') {
     return unavailable(deps, 'the queue (Redis) is unavailable');
   }
   return { status: 202, body: { accepted: events.length, rejected } };

@@ -1,56 +1,56 @@
-/** Koa routes of the ingest API; they only translate HTTP to ingestRequest and back. */
+/** Koa routes of the ingest API; they only translate HTTP to ingestRequest / amplitudeHttpApi and back. */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { acceptEvents, authorizeTenant, IngestDeps } from './ingestRequest';
+import { acceptEvents, authorizeTenant, IngestDeps, recordRefusal } from './ingestRequest';
 import { bearerToken } from '../admin/adminAuth';
 import { BodyReadError, readBody } from './readBody';
 import { sendResult } from '../http/sendResult';
 import { acceptHttpApiRequest, payloadTooLarge } from './amplitudeHttpApi';
+import { Endpoint, startDelivery } from '../deliveries/deliveryRecord';
+
+/** Reads the body; on failure sends the refusal (shaped by `refuse`) and returns undefined. */
+async function bodyOrRefusal(ctx: Context, maxBodyBytes: number, refuse: (error: BodyReadError) => void): Promise<Buffer | undefined> {
+  try {
+    return await readBody(ctx.req, maxBodyBytes);
+  } catch (error) {
+    if (!(error instanceof BodyReadError)) throw error;
+    // The rest of an oversized body is not read, so this connection cannot be reused.
+    if (error.status === 413) ctx.set('Connection', 'close');
+    refuse(error);
+    return undefined;
+  }
+}
 
 export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
   const router = new Router();
 
-  const handle = (bulk: boolean) => async (ctx: Context) => {
-    const receivedAt = Date.now();
-    const token = ctx.params.token ?? bearerToken(ctx.get('authorization'));
-    ctx.state.route = bulk ? 'bulk' : 'single';
-    const auth = await authorizeTenant(deps, token);
+  const planhatOrAmplitude = (endpoint: Endpoint) => async (ctx: Context) => {
+    const delivery = startDelivery(endpoint, ctx.get('user-agent'), Date.now());
+    ctx.state.route = endpoint;
+    const auth = await authorizeTenant(deps, ctx.params.token ?? bearerToken(ctx.get('authorization')), delivery);
     if ('status' in auth) return sendResult(ctx, auth);
     ctx.state.tenantId = auth.tenantId;
-    let body: Buffer;
-    try {
-      body = await readBody(ctx.req, maxBodyBytes);
-    } catch (error) {
-      if (!(error instanceof BodyReadError)) throw error;
-      // The rest of an oversized body is not read, so this connection cannot be reused.
-      if (error.status === 413) ctx.set('Connection', 'close');
-      return sendResult(ctx, { status: error.status, body: { accepted: 0, rejected: [], error: error.message } });
-    }
-    sendResult(ctx, await acceptEvents(deps, { tenant: auth, body, bulk, receivedAt }));
+    const body = await bodyOrRefusal(ctx, maxBodyBytes, (error) =>
+      sendResult(ctx, recordRefusal(deps, auth.tenantId, delivery, { status: error.status, body: { accepted: 0, rejected: [], error: error.message } })),
+    );
+    if (body) sendResult(ctx, await acceptEvents(deps, { tenant: auth, body, bulk: endpoint === 'analytics/bulk', delivery }));
   };
 
-  const httpApi = async (ctx: Context) => {
-    const receivedAt = Date.now();
-    ctx.state.route = 'httpapi';
-    let body: Buffer;
-    try {
-      body = await readBody(ctx.req, maxBodyBytes);
-    } catch (error) {
-      if (!(error instanceof BodyReadError)) throw error;
-      if (error.status === 413) {
-        ctx.set('Connection', 'close');
-        return sendResult(ctx, payloadTooLarge());
-      }
-      return sendResult(ctx, { status: error.status, body: { code: error.status, error: error.message } });
-    }
-    sendResult(ctx, await acceptHttpApiRequest(deps, body, receivedAt));
+  // Amplitude's HTTP V2 API carries the key in the body, so the tenant is known only after reading it.
+  const httpApi = (endpoint: Endpoint) => async (ctx: Context) => {
+    const delivery = startDelivery(endpoint, ctx.get('user-agent'), Date.now());
+    ctx.state.route = endpoint;
+    const body = await bodyOrRefusal(ctx, maxBodyBytes, (error) =>
+      sendResult(ctx, error.status === 413 ? payloadTooLarge() : { status: error.status, body: { code: error.status, error: error.message } }),
+    );
+    if (body) sendResult(ctx, await acceptHttpApiRequest(deps, body, delivery));
   };
 
-  router.post('/2/httpapi', httpApi);
-  router.post('/batch', httpApi);
-  router.post('/analytics/bulk', handle(true));
-  router.post('/analytics/bulk/:token', handle(true));
-  router.post('/analytics', handle(false));
-  router.post('/analytics/:token', handle(false));
+  router.post('/2/httpapi', httpApi('httpapi'));
+  router.post('/batch', httpApi('batch'));
+  router.post('/analytics/bulk', planhatOrAmplitude('analytics/bulk'));
+  router.post('/analytics/bulk/:token', planhatOrAmplitude('analytics/bulk'));
+  router.post('/analytics', planhatOrAmplitude('analytics'));
+  router.post('/analytics/:token', planhatOrAmplitude('analytics'));
   return router;
 }

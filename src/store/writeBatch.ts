@@ -14,11 +14,16 @@ import { assignPrimaryCompany, loadEndUsers, resolveEndUser } from './endUsers';
 import { addCompanyDomain, companiesByDomain, findOrCreateCompanies } from './companies';
 import { findOrCreateOwned } from './ownedRecords';
 import { chunks } from './chunks';
+import { clearFailedOutcomes, EventOutcomeRow, insertDeliveryRecords, recordEventOutcomes } from './deliveries';
+import type { JobDelivery } from '../deliveries/deliveryRecord';
 
 export interface BatchEntry {
   tenantId: number;
   receivedAt: number;
   events: ActivityEvent[];
+  delivery?: JobDelivery;
+  /** The job ran before: outcomes it left (failed) may need clearing. */
+  retried?: boolean;
 }
 
 /** stored: a new activity; duplicate: its insertId was stored before; filtered: dropped by the tenant's action filter; identified: an identify event applied to the end user. */
@@ -29,6 +34,7 @@ interface PendingEvent {
   eventIndex: number;
   receivedAt: number;
   event: ActivityEvent;
+  delivery?: { id: string; index: number };
 }
 
 export async function writeBatch(db: Db, entries: BatchEntry[]): Promise<EventOutcome[][]> {
@@ -36,7 +42,15 @@ export async function writeBatch(db: Db, entries: BatchEntry[]): Promise<EventOu
   const byTenant = new Map<number, PendingEvent[]>();
   entries.forEach((entry, entryIndex) => {
     const pending = byTenant.get(entry.tenantId) ?? [];
-    entry.events.forEach((event, eventIndex) => pending.push({ entryIndex, eventIndex, receivedAt: entry.receivedAt, event }));
+    entry.events.forEach((event, eventIndex) =>
+      pending.push({
+        entryIndex,
+        eventIndex,
+        receivedAt: entry.receivedAt,
+        event,
+        delivery: entry.delivery && { id: entry.delivery.id, index: entry.delivery.indexes[eventIndex] },
+      }),
+    );
     byTenant.set(entry.tenantId, pending);
   });
   await db.transaction(async (trx) => {
@@ -44,8 +58,26 @@ export async function writeBatch(db: Db, entries: BatchEntry[]): Promise<EventOu
     for (const tenantId of [...byTenant.keys()].sort((a, b) => a - b)) {
       await writeTenantEvents(trx, tenantId, byTenant.get(tenantId) as PendingEvent[], outcomes);
     }
+    await recordDeliveries(trx, entries, outcomes);
   });
   return outcomes;
+}
+
+/** The delivery log's part of the batch, in the same transaction: request records, and every outcome but "stored" (a stored event is its activity). */
+async function recordDeliveries(trx: Knex.Transaction, entries: BatchEntry[], outcomes: EventOutcome[][]): Promise<void> {
+  const now = Date.now();
+  await insertDeliveryRecords(trx, entries.flatMap((entry) => entry.delivery?.record ?? []));
+  const rows: EventOutcomeRow[] = [];
+  for (const [entryIndex, entry] of entries.entries()) {
+    const { delivery } = entry;
+    if (!delivery) continue;
+    if (entry.retried) await clearFailedOutcomes(trx, delivery.id, delivery.indexes);
+    entry.events.forEach((event, eventIndex) => {
+      const outcome = outcomes[entryIndex][eventIndex];
+      if (outcome !== 'stored') rows.push({ deliveryId: delivery.id, index: delivery.indexes[eventIndex], insertId: event.insertId, outcome });
+    });
+  }
+  await recordEventOutcomes(trx, rows, now);
 }
 
 async function writeTenantEvents(trx: Knex.Transaction, tenantId: number, pending: PendingEvent[], outcomes: EventOutcome[][]): Promise<void> {
@@ -187,7 +219,7 @@ async function insertActivities(
   };
   const assets = await findOrCreateOwned(trx, 'assets', tenantId, ownerOf('assetExternalId'), now);
   const projects = await findOrCreateOwned(trx, 'projects', tenantId, ownerOf('projectExternalId'), now);
-  const rows = activities.map(({ item: { event, receivedAt }, user, companyId }) => ({
+  const rows = activities.map(({ item: { event, receivedAt, delivery }, user, companyId }) => ({
     tenant_id: tenantId,
     end_user_id: user.id,
     company_id: companyId,
@@ -200,6 +232,9 @@ async function insertActivities(
     info: JSON.stringify(event.info),
     insert_id: event.insertId,
     received_at: receivedAt,
+    stored_at: now,
+    delivery_id: delivery?.id ?? null,
+    delivery_index: delivery?.index ?? null,
   }));
   for (const chunk of chunks(rows, 80)) {
     await trx('activities').insert(chunk).onConflict(['tenant_id', 'insert_id']).ignore();

@@ -3,30 +3,23 @@ import { ChildProcess, spawn } from 'node:child_process';
 import type { Config } from '../../config';
 import { createLogger } from '../../src/log';
 import { Db } from '../../src/store/db';
-import { startReceiver, RunningReceiver } from '../../src/daemon/receiver';
-import { startIngestWorker, IngestWorker } from '../../src/process/ingestWorker';
+import { startDaemon, RunningDaemon } from '../../src/daemon/daemon';
 import { createTenant } from '../../src/store/tenants';
 import { CLI, REPO_ROOT } from './testEnv';
 
 export interface InProcessDaemon {
   baseUrl: string;
-  receiver: RunningReceiver;
-  worker?: IngestWorker;
+  daemon: RunningDaemon;
   stop(): Promise<void>;
 }
 
+/** The receiver (and, unless told otherwise, the worker) in this process, as `activityd start` wires them. */
 export async function startInProcess(config: Config, db: Db, options: { worker: boolean } = { worker: true }): Promise<InProcessDaemon> {
-  const log = createLogger(config, 'test');
-  const receiver = await startReceiver(config, db, log);
-  const worker = options.worker ? await startIngestWorker(config, db, log) : undefined;
+  const daemon = await startDaemon(config, db, createLogger(config, 'test'), options.worker ? 'start' : 'receiver');
   return {
-    baseUrl: `http://127.0.0.1:${receiver.port}`,
-    receiver,
-    worker,
-    async stop() {
-      await receiver.stop(5000);
-      await worker?.close(5000);
-    },
+    baseUrl: `http://127.0.0.1:${daemon.receiverPort}`,
+    daemon,
+    stop: () => daemon.stop(5000),
   };
 }
 

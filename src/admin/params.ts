@@ -1,0 +1,115 @@
+/** Request parsing for the admin API, free of Koa: each bad parameter or body field becomes a 400 naming it. */
+import type { Db } from '../store/db';
+import { getTenant } from '../store/tenants';
+import { decodeCursor, PageRequest } from '../store/readQueries';
+import { errorResult, HttpResult } from '../receive/httpResult';
+import { parseDate, parseEmail, describe, isPlainObject } from '../normalize/fields';
+
+export type Query = Record<string, string | string[] | undefined>;
+
+export interface AdminRequest {
+  params: Record<string, string>;
+  query: Query;
+  body?: Buffer;
+}
+
+/** A request the admin API refuses with 400 (or the given status) and this message. */
+export class RequestError extends Error {
+  constructor(message: string, readonly status = 400) {
+    super(message);
+  }
+}
+
+const MAX_LIMIT = 1000;
+const DEFAULT_LIMIT = 100;
+
+export function single(query: Query, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) throw new RequestError(`${name}: give it once`);
+  return value === '' ? undefined : value;
+}
+
+export function limitParam(query: Query): number {
+  const limitText = single(query, 'limit');
+  if (limitText === undefined) return DEFAULT_LIMIT;
+  if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > MAX_LIMIT) {
+    throw new RequestError(`limit: must be a whole number from 1 to ${MAX_LIMIT}`);
+  }
+  return Number(limitText);
+}
+
+export function cursorParam(query: Query): string | undefined {
+  const cursor = single(query, 'cursor');
+  if (cursor !== undefined && decodeCursor(cursor) === undefined) throw new RequestError('cursor: not a cursor this API returned');
+  return cursor;
+}
+
+export function pageRequest(query: Query): PageRequest {
+  const cursor = cursorParam(query);
+  return { limit: limitParam(query), afterId: cursor === undefined ? 0 : (decodeCursor(cursor) as number) };
+}
+
+function asRequestError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new RequestError((error as Error).message);
+  }
+}
+
+export const dateParam = (query: Query, name: string) => asRequestError(() => parseDate(name, single(query, name)));
+export const emailParam = (query: Query) => asRequestError(() => parseEmail('email', single(query, 'email')));
+
+export function flagParam(query: Query, name: string): boolean {
+  const value = single(query, name);
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new RequestError(`${name}: must be true or false`);
+}
+
+export function integerParam(query: Query, name: string, min: number, max: number): number | undefined {
+  const value = single(query, name);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new RequestError(`${name}: must be a whole number from ${min} to ${max}`);
+  return Number(value);
+}
+
+export function jsonBody(body: Buffer | undefined): unknown {
+  try {
+    return JSON.parse((body ?? Buffer.alloc(0)).toString('utf8'));
+  } catch (error) {
+    throw new RequestError(`body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export function jsonObjectBody(body: Buffer | undefined): Record<string, unknown> {
+  const parsed = jsonBody(body);
+  if (!isPlainObject(parsed)) throw new RequestError(`body must be a JSON object, got ${describe(parsed)}`);
+  return parsed;
+}
+
+export function tenantIdParam(text: string): number {
+  if (!/^\d{1,15}$/.test(text)) throw new RequestError('tenantId: must be a tenant id (a whole number)');
+  return Number(text);
+}
+
+/** Runs `work` for an existing tenant; a RequestError becomes its 4xx answer. */
+export async function withTenant(db: Db, tenantIdText: string, work: (tenantId: number) => Promise<HttpResult>): Promise<HttpResult> {
+  return answering(async () => {
+    const tenantId = tenantIdParam(tenantIdText);
+    if (!(await getTenant(db, tenantId))) throw new RequestError(`no tenant with id ${tenantId}`, 404);
+    return work(tenantId);
+  });
+}
+
+/** Turns a RequestError thrown by `work` into its answer. */
+export async function answering(work: () => Promise<HttpResult>): Promise<HttpResult> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof RequestError) return errorResult(error.status, error.message);
+    throw error;
+  }
+}
+
+export const ok = (body: unknown, status = 200): HttpResult => ({ status, body });

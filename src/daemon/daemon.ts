@@ -1,0 +1,59 @@
+/**
+ * The long-running processes: `start` (receiver and worker), `receiver` and `worker`, wired from their parts,
+ * with one ordered shutdown: intake stops first, then the worker drains, then connections close.
+ */
+import type { Config } from '../../config';
+import type { Db } from '../store/db';
+import type { Logger } from '../log';
+import { openQueueHandle } from './queueHandle';
+import { createMetricsRegistry } from '../metrics/registry';
+import { startReceiver, RunningReceiver } from './receiver';
+import { startIngestWorker, IngestWorker } from '../process/ingestWorker';
+import { startDeliveryLogWriter, DeliveryLogWriter } from '../process/deliveryLogWriter';
+import { startOpsServer, OpsServer } from './opsServer';
+import { queuePrefix } from '../queue/ingestQueue';
+
+export type Role = 'start' | 'receiver' | 'worker';
+
+export interface RunningDaemon {
+  receiverPort?: number;
+  opsPort?: number;
+  deliveryLog?: DeliveryLogWriter;
+  stop(timeoutMs: number): Promise<void>;
+}
+
+/** pm2 numbers the instances of an app; each worker instance takes its own metrics port. */
+function workerOpsPort(config: Config): number {
+  const instance = Number(process.env.NODE_APP_INSTANCE ?? 0);
+  return config.WORKER_METRICS_PORT === 0 ? 0 : config.WORKER_METRICS_PORT + (Number.isInteger(instance) ? instance : 0);
+}
+
+export async function startDaemon(config: Config, db: Db, log: Logger, role: Role): Promise<RunningDaemon> {
+  const handle = await openQueueHandle(config, log);
+  const registry = createMetricsRegistry(handle.queue);
+  let receiver: RunningReceiver | undefined;
+  let worker: IngestWorker | undefined;
+  let deliveryLog: DeliveryLogWriter | undefined;
+  let ops: OpsServer | undefined;
+  if (role !== 'worker') receiver = await startReceiver(config, db, log, handle, registry);
+  if (role !== 'receiver') {
+    worker = await startIngestWorker(config, db, log, registry);
+    deliveryLog = startDeliveryLogWriter(handle.redis, db, queuePrefix(config), config.DELIVERY_RETENTION_DAYS, log);
+  }
+  if (role === 'worker' && config.WORKER_METRICS_PORT !== 0) {
+    ops = await startOpsServer(workerOpsPort(config), config.HOST, registry, handle.redis, db);
+    log.info({ port: ops.port }, 'worker metrics listening');
+  }
+  return {
+    receiverPort: receiver?.port,
+    opsPort: ops?.port,
+    deliveryLog,
+    async stop(timeoutMs) {
+      await receiver?.stop(timeoutMs);
+      await worker?.close(timeoutMs);
+      await deliveryLog?.stop();
+      await ops?.close();
+      await handle.close();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/** A worker process's own small HTTP server for /metrics, /healthz and /readyz. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import type { Registry } from 'prom-client';
+import type { Redis } from 'ioredis';
+import type { Db } from '../store/db';
+import { opsRoutes } from '../http/opsRoutes';
+
+export interface OpsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startOpsServer(port: number, host: string, registry: Registry, redis: Redis, db: Db): Promise<OpsServer> {
+  const app = new Koa();
+  app.use(opsRoutes(registry, redis, db).routes());
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

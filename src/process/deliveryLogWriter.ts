@@ -1,0 +1,59 @@
+/**
+ * Moves delivery records that receivers left in Redis (requests that queued no job) into SQL in batches, and prunes
+ * the log past DELIVERY_RETENTION_DAYS. Runs in every worker process; LPOP hands each record to one of them.
+ */
+import type { Redis } from 'ioredis';
+import type { Db } from '../store/db';
+import type { Logger } from '../log';
+import { insertDeliveryRecords, pruneDeliveries } from '../store/deliveries';
+import { deliveryListKey } from '../deliveries/deliveryOutbox';
+import type { DeliveryRecord } from '../deliveries/deliveryRecord';
+
+const DRAIN_EVERY_MS = 1000;
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+const BATCH = 500;
+
+export interface DeliveryLogWriter {
+  /** Writes what is waiting now; used at shutdown and by tests. */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startDeliveryLogWriter(redis: Redis, db: Db, prefix: string, retentionDays: number, log: Logger): DeliveryLogWriter {
+  const key = deliveryListKey(prefix);
+  let running: Promise<void> | undefined;
+
+  async function drainOnce(): Promise<void> {
+    for (;;) {
+      const raw = (await redis.lpop(key, BATCH)) ?? [];
+      if (raw.length === 0) return;
+      try {
+        await insertDeliveryRecords(db, raw.map((text) => JSON.parse(text) as DeliveryRecord));
+      } catch (error) {
+        // Back into the list, to be written when the database answers again.
+        await redis.rpush(key, ...raw);
+        throw error;
+      }
+    }
+  }
+
+  const drain = () => (running ??= drainOnce().finally(() => (running = undefined)));
+  const prune = async () => {
+    const removed = await pruneDeliveries(db, Date.now() - retentionDays * 24 * 60 * 60 * 1000);
+    if (removed > 0) log.info({ removed, retentionDays }, 'pruned the delivery log');
+  };
+  const drainTimer = setInterval(() => drain().catch((error: Error) => log.warn({ err: error }, 'could not write delivery log records yet')), DRAIN_EVERY_MS);
+  const pruneTimer = setInterval(() => prune().catch((error: Error) => log.warn({ err: error }, 'could not prune the delivery log')), PRUNE_EVERY_MS);
+  drainTimer.unref();
+  pruneTimer.unref();
+  prune().catch((error: Error) => log.warn({ err: error }, 'could not prune the delivery log'));
+
+  return {
+    drain,
+    async stop() {
+      clearInterval(drainTimer);
+      clearInterval(pruneTimer);
+      await drain().catch((error: Error) => log.warn({ err: error }, 'delivery log records left in Redis for the next worker'));
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/** The delivery log in SQL: request records, the outcomes of their events, listing, and pruning. */
+import type { Knex } from 'knex';
+import type { Db } from './db';
+import type { DeliveryRecord } from '../deliveries/deliveryRecord';
+import { chunks } from './chunks';
+import { decodeCursor, encodeCursor } from './readQueries';
+
+type Executor = Db | Knex.Transaction;
+
+export type LoggedOutcome = 'duplicate' | 'filtered' | 'identified' | 'failed';
+
+export async function insertDeliveryRecords(db: Executor, records: DeliveryRecord[]): Promise<void> {
+  for (const chunk of chunks(records, 100)) {
+    await db('deliveries')
+      .insert(chunk.map((record) => ({
+        id: record.id,
+        tenant_id: record.tenantId,
+        received_at: record.receivedAt,
+        endpoint: record.endpoint,
+        user_agent: record.userAgent,
+        status: record.status,
+        accepted: record.accepted,
+        rejected: JSON.stringify(record.rejected),
+      })))
+      .onConflict('id')
+      .ignore();
+  }
+}
+
+export interface EventOutcomeRow {
+  deliveryId: string;
+  index: number;
+  insertId: string;
+  outcome: LoggedOutcome;
+  error?: string;
+}
+
+export async function recordEventOutcomes(db: Executor, rows: EventOutcomeRow[], now: number): Promise<void> {
+  for (const chunk of chunks(rows, 100)) {
+    await db('delivery_events')
+      .insert(chunk.map((row) => ({ delivery_id: row.deliveryId, event_index: row.index, insert_id: row.insertId, outcome: row.outcome, error: row.error ?? null, at: now })))
+      .onConflict(['delivery_id', 'event_index'])
+      .merge(['outcome', 'error', 'at']);
+  }
+}
+
+/** A retried job that now succeeded: its events' earlier "failed" outcomes are no longer true. */
+export async function clearFailedOutcomes(db: Executor, deliveryId: string, indexes: number[]): Promise<void> {
+  for (const chunk of chunks(indexes)) {
+    await db('delivery_events').where({ delivery_id: deliveryId, outcome: 'failed' }).whereIn('event_index', chunk).delete();
+  }
+}
+
+export interface DeliveryFilter {
+  status?: number;
+  from?: number;
+  to?: number;
+}
+
+interface DeliveryRow {
+  seq: number;
+  id: string;
+  tenant_id: number;
+  received_at: number | string;
+  endpoint: string;
+  user_agent: string | null;
+  status: number;
+  accepted: number;
+  rejected: string;
+}
+
+const OUTCOMES = ['stored', 'duplicate', 'filtered', 'identified', 'failed'] as const;
+
+async function outcomeCounts(db: Db, deliveryIds: string[]): Promise<Map<string, Record<string, number>>> {
+  const counts = new Map<string, Record<string, number>>(deliveryIds.map((id) => [id, Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0]))]));
+  if (deliveryIds.length === 0) return counts;
+  const stored: Array<{ delivery_id: string; n: number | string }> = await db('activities').whereIn('delivery_id', deliveryIds).groupBy('delivery_id').select('delivery_id').count({ n: '*' });
+  for (const row of stored) (counts.get(row.delivery_id) as Record<string, number>).stored = Number(row.n);
+  const others: Array<{ delivery_id: string; outcome: string; n: number | string }> = await db('delivery_events').whereIn('delivery_id', deliveryIds).groupBy('delivery_id', 'outcome').select('delivery_id', 'outcome').count({ n: '*' });
+  for (const row of others) (counts.get(row.delivery_id) as Record<string, number>)[row.outcome] = Number(row.n);
+  return counts;
+}
+
+function toDelivery(row: DeliveryRow, counts: Record<string, number> | undefined) {
+  const rejected = JSON.parse(row.rejected) as unknown[];
+  const outcomes = counts ?? {};
+  const settled = OUTCOMES.reduce((sum, outcome) => sum + (outcomes[outcome] ?? 0), 0);
+  return {
+    id: row.id,
+    receivedAt: new Date(Number(row.received_at)).toISOString(),
+    endpoint: row.endpoint,
+    userAgent: row.user_agent,
+    status: row.status,
+    accepted: row.accepted,
+    rejectedCount: rejected.length,
+    rejected,
+    outcomes: { ...outcomes, pending: Math.max(0, row.accepted - settled) },
+  };
+}
+
+/** Newest first. */
+export async function listDeliveries(db: Db, tenantId: number, filter: DeliveryFilter, limit: number, cursor: string | undefined) {
+  const query = db<DeliveryRow>('deliveries').where({ tenant_id: tenantId });
+  if (cursor !== undefined) query.where('seq', '<', decodeCursor(cursor) as number);
+  if (filter.status !== undefined) query.where('status', filter.status);
+  if (filter.from !== undefined) query.where('received_at', '>=', filter.from);
+  if (filter.to !== undefined) query.where('received_at', '<', filter.to);
+  const rows: DeliveryRow[] = await query.orderBy('seq', 'desc').limit(limit + 1);
+  const more = rows.length > limit;
+  const shown = more ? rows.slice(0, limit) : rows;
+  const counts = await outcomeCounts(db, shown.map((row) => row.id));
+  return { data: shown.map((row) => toDelivery(row, counts.get(row.id))), nextCursor: more ? encodeCursor(shown[shown.length - 1].seq) : null };
+}
+
+export async function getDelivery(db: Db, tenantId: number, id: string) {
+  const row: DeliveryRow | undefined = await db('deliveries').where({ tenant_id: tenantId, id }).first();
+  if (!row) return undefined;
+  const counts = await outcomeCounts(db, [id]);
+  const stored: Array<{ delivery_index: number; insert_id: string; id: number }> = await db('activities').where({ delivery_id: id }).select('delivery_index', 'insert_id', 'id');
+  const others: Array<{ event_index: number; insert_id: string; outcome: string; error: string | null }> = await db('delivery_events').where({ delivery_id: id });
+  const events = [
+    ...stored.map((event) => ({ index: event.delivery_index, insertId: event.insert_id, outcome: 'stored', activityId: event.id })),
+    ...others.map((event) => ({ index: event.event_index, insertId: event.insert_id, outcome: event.outcome, ...(event.error !== null && { error: event.error }) })),
+  ].sort((a, b) => a.index - b.index);
+  return { ...toDelivery(row, counts.get(id)), events };
+}
+
+/** Deletes deliveries received before `cutoff` and their outcomes; returns how many deliveries went. */
+export async function pruneDeliveries(db: Db, cutoff: number): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const ids: string[] = (await db('deliveries').where('received_at', '<', cutoff).limit(500).select('id')).map((row: { id: string }) => row.id);
+    if (ids.length === 0) return removed;
+    await db.transaction(async (trx) => {
+      await trx('delivery_events').whereIn('delivery_id', ids).delete();
+      await trx('deliveries').whereIn('id', ids).delete();
+    });
+    removed += ids.length;
+  }
+}
