@@ -6,6 +6,9 @@ import { assertSchemaCurrent, migrateToLatest } from '../store/migrate';
 import { changeTenantSettings, createTenant, getTenant, getTenantSettings, listTenants, rotateTenantToken, setTenantEnabled, TenantError } from '../store/tenants';
 import { SettingError } from '../tenants/settings';
 import { startDaemon } from '../daemon/daemon';
+import { openQueueHandle, QueueHandle } from '../daemon/queueHandle';
+import { discardFailed, listFailed, queueStatus, retryFailed } from './queueCommands';
+import { importCsv } from './importCommand';
 import { createDefaultTenantIfEmpty } from '../daemon/defaultTenant';
 import { announceReady, stopOnSignals } from '../daemon/signals';
 
@@ -28,6 +31,15 @@ export const USAGE = `Usage: activityd <command>
                            projectExternalId (Amplitude property paths), companyGroupType, autoCreateCompanies,
                            allowDeviceOnlyEvents, includeActions, excludeActions (comma-separated, * globs);
                            an empty value resets a key to its default
+
+  status [--json]          queue counts, oldest waiting job's age, events stored in the last minute
+  failed list [--limit N]  failed jobs (default the 100 most recent)
+  failed retry --all | ID...
+                           put failed jobs back in the queue (their events keep their insertIds)
+  failed discard --all | ID...
+                           delete failed jobs
+  import companies|assets|projects FILE.csv --tenant ID
+                           upsert from a CSV with a header row (externalId,name,domains or companyExternalId)
 
 Settings come from environment variables; see README.md.
 `;
@@ -66,6 +78,12 @@ export async function runCommand(config: Config, argv: string[]): Promise<number
     }
     case 'tenant':
       return runTenantCommand(config, sub, arg, rest);
+    case 'status':
+      return runStatus(config, argv.slice(1));
+    case 'failed':
+      return runFailedCommand(config, argv.slice(1));
+    case 'import':
+      return runImport(config, argv.slice(1));
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
@@ -152,4 +170,90 @@ async function runDaemon(config: Config, role: 'start' | 'receiver' | 'worker'):
   });
   await starting;
   announceReady();
+}
+
+/** Splits `--flag value` options from positional words; unknown flags are usage errors. */
+function options(args: string[], known: { flags?: string[]; values?: string[] }) {
+  const positional: string[] = [];
+  const flags = new Set<string>();
+  const values: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith('--')) positional.push(arg);
+    else if (known.flags?.includes(arg)) flags.add(arg);
+    else if (known.values?.includes(arg)) {
+      if (args[i + 1] === undefined) throw new UsageError(`${arg} needs a value`);
+      values[arg] = args[++i];
+    } else throw new UsageError(`unknown option ${arg}`);
+  }
+  return { positional, flags, values };
+}
+
+async function withQueue<T>(config: Config, work: (handle: QueueHandle, db: Db) => Promise<T>): Promise<T> {
+  return withDatabase(config, async (db) => {
+    await assertSchemaCurrent(db);
+    const handle = await openQueueHandle(config, createLogger({ LOG_LEVEL: 'silent' }, 'activityd-cli'));
+    try {
+      if (handle.redis.status !== 'ready') throw new Error(`Redis at ${config.REDIS_URL} is not answering`);
+      return await work(handle, db);
+    } finally {
+      await handle.close();
+    }
+  });
+}
+
+async function runStatus(config: Config, args: string[]): Promise<number> {
+  const { positional, flags } = options(args, { flags: ['--json'] });
+  if (positional.length > 0) throw new UsageError('status takes no arguments');
+  const status = await withQueue(config, (handle, db) => queueStatus(handle.queue, db));
+  if (flags.has('--json')) printJson(status);
+  else {
+    const age = status.oldestWaitingAgeSeconds === null ? '-' : `${status.oldestWaitingAgeSeconds} s`;
+    process.stdout.write(
+      [
+        `queue        waiting ${status.queue.waiting}  active ${status.queue.active}  delayed ${status.queue.delayed}  failed ${status.queue.failed}`,
+        `oldest wait  ${age}`,
+        `stored       ${status.storedLastMinute} in the last minute (${status.storedPerSecondLastMinute}/s)`,
+        '',
+      ].join('\n'),
+    );
+  }
+  return 0;
+}
+
+async function runFailedCommand(config: Config, args: string[]): Promise<number> {
+  const [verb, ...rest] = args;
+  if (verb === 'list') {
+    const { positional, values } = options(rest, { values: ['--limit'] });
+    if (positional.length > 0) throw new UsageError('failed list takes no arguments besides --limit N');
+    const limit = values['--limit'] === undefined ? 100 : Number(values['--limit']);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100000) throw new UsageError('--limit must be a whole number from 1 to 100000');
+    printJson(await withQueue(config, (handle) => listFailed(handle.queue, limit)));
+    return 0;
+  }
+  if (verb === 'retry' || verb === 'discard') {
+    const { positional, flags } = options(rest, { flags: ['--all'] });
+    const all = flags.has('--all');
+    if (all === (positional.length > 0)) throw new UsageError(`failed ${verb} takes --all or job IDs (not both)`);
+    const act: (queue: QueueHandle['queue'], ids: string[], all: boolean) => Promise<{ notFailed: string[] }> = verb === 'retry' ? retryFailed : discardFailed;
+    const result = await withQueue(config, (handle) => act(handle.queue, positional, all));
+    printJson(result);
+    return result.notFailed.length > 0 ? 1 : 0;
+  }
+  throw new UsageError(`unknown failed command "${verb ?? ''}": use list, retry or discard`);
+}
+
+async function runImport(config: Config, args: string[]): Promise<number> {
+  const { positional, values } = options(args, { values: ['--tenant'] });
+  const [kind, file] = positional;
+  if (kind !== 'companies' && kind !== 'assets' && kind !== 'projects') throw new UsageError('import takes companies, assets or projects');
+  if (file === undefined || positional.length > 2) throw new UsageError(`import ${kind} needs one FILE.csv`);
+  const id = tenantId(values['--tenant']);
+  return withDatabase(config, async (db) => {
+    await assertSchemaCurrent(db);
+    if (!(await getTenant(db, id))) throw new TenantError(`no tenant with id ${id}`, 'not_found');
+    const summary = await importCsv(db, kind, file, id);
+    printJson(summary);
+    return summary.refused.length > 0 ? 1 : 0;
+  });
 }

@@ -46,7 +46,7 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     INGEST_QUEUE,
     async (job) => {
       try {
-        const outcomes = await committer.write({ ...job.data, retried: job.attemptsMade > 0 });
+        const outcomes = await committer.write({ ...job.data, retried: job.attemptsStarted > 1 });
         metrics.countOutcomes(outcomes, job.data.receivedAt);
         const count = (wanted: string) => outcomes.filter((outcome) => outcome === wanted).length;
         return { stored: count('stored'), duplicate: count('duplicate'), filtered: count('filtered'), identified: count('identified') };

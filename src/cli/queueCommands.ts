@@ -1,0 +1,71 @@
+/** `activityd status` and `activityd failed list|retry|discard`: the queue as operators see it. */
+import type { Queue } from 'bullmq';
+import type { Db } from '../store/db';
+import type { IngestJob } from '../queue/ingestQueue';
+import { createProgress } from './progress';
+
+export async function queueStatus(queue: Queue<IngestJob>, db: Db) {
+  const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+  const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
+  const since = Date.now() - 60000;
+  const [{ n }] = await db('activities').where('stored_at', '>=', since).count({ n: '*' });
+  return {
+    queue: { waiting: counts.waiting + (counts.prioritized ?? 0), active: counts.active, delayed: counts.delayed, failed: counts.failed },
+    oldestWaitingAgeSeconds: oldest ? Math.round((Date.now() - oldest.timestamp) / 100) / 10 : null,
+    storedLastMinute: Number(n),
+    storedPerSecondLastMinute: Math.round((Number(n) / 60) * 10) / 10,
+  };
+}
+
+export async function listFailed(queue: Queue<IngestJob>, limit: number) {
+  const jobs = await queue.getFailed(0, limit - 1);
+  return jobs.map((job) => ({
+    id: job.id,
+    tenantId: job.data.tenantId,
+    events: job.data.events.length,
+    deliveryId: job.data.delivery?.id ?? null,
+    attemptsMade: job.attemptsMade,
+    failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+    reason: job.failedReason,
+  }));
+}
+
+/** The failed jobs named, or all of them; ids that are not failed jobs are reported, not guessed at. */
+async function selectFailed(queue: Queue<IngestJob>, ids: string[], all: boolean) {
+  if (all) return { jobs: await queue.getFailed(0, -1), missing: [] as string[] };
+  const jobs = [];
+  const missing: string[] = [];
+  for (const id of ids) {
+    const job = await queue.getJob(id);
+    if (job && (await job.isFailed())) jobs.push(job);
+    else missing.push(id);
+  }
+  return { jobs, missing };
+}
+
+/** Puts failed jobs back in the queue with a fresh retry budget; their events keep their insertIds, so a replay never stores twice. */
+export async function retryFailed(queue: Queue<IngestJob>, ids: string[], all: boolean) {
+  const { jobs, missing } = await selectFailed(queue, ids, all);
+  const progress = createProgress(jobs.length, 'retrying failed jobs');
+  let retried = 0;
+  for (const job of jobs) {
+    await job.retry('failed', { resetAttemptsMade: true });
+    retried += 1;
+    progress.advance();
+  }
+  progress.finish();
+  return { retried, notFailed: missing };
+}
+
+export async function discardFailed(queue: Queue<IngestJob>, ids: string[], all: boolean) {
+  const { jobs, missing } = await selectFailed(queue, ids, all);
+  const progress = createProgress(jobs.length, 'discarding failed jobs');
+  let discarded = 0;
+  for (const job of jobs) {
+    await job.remove();
+    discarded += 1;
+    progress.advance();
+  }
+  progress.finish();
+  return { discarded, notFailed: missing };
+}
