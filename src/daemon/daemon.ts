@@ -12,6 +12,7 @@ import { startIngestWorker, IngestWorker } from '../process/ingestWorker';
 import { startDeliveryLogWriter, DeliveryLogWriter } from '../process/deliveryLogWriter';
 import { startOpsServer, OpsServer } from './opsServer';
 import { queuePrefix } from '../queue/ingestQueue';
+import { createDeliveryOutbox } from '../deliveries/deliveryOutbox';
 
 export type Role = 'start' | 'receiver' | 'worker';
 
@@ -31,13 +32,14 @@ function workerOpsPort(config: Config): number {
 export async function startDaemon(config: Config, db: Db, log: Logger, role: Role): Promise<RunningDaemon> {
   const handle = await openQueueHandle(config, log);
   const registry = createMetricsRegistry(handle.queue);
+  const deliveries = createDeliveryOutbox(handle.redis, queuePrefix(config), log);
   let receiver: RunningReceiver | undefined;
   let worker: IngestWorker | undefined;
   let deliveryLog: DeliveryLogWriter | undefined;
   let ops: OpsServer | undefined;
-  if (role !== 'worker') receiver = await startReceiver(config, db, log, handle, registry);
+  if (role !== 'worker') receiver = await startReceiver(config, db, log, { handle, registry, deliveries });
   if (role !== 'receiver') {
-    worker = await startIngestWorker(config, db, log, registry);
+    worker = await startIngestWorker(config, db, log, registry, deliveries);
     deliveryLog = startDeliveryLogWriter(handle.redis, db, queuePrefix(config), config.DELIVERY_RETENTION_DAYS, log);
   }
   if (role === 'worker' && config.WORKER_METRICS_PORT !== 0) {
@@ -53,6 +55,7 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
       await worker?.close(timeoutMs);
       await deliveryLog?.stop();
       await ops?.close();
+      await deliveries.flush();
       await handle.close();
     },
   };

@@ -6,21 +6,25 @@ import type { Config } from '../../config';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { startTenantDirectory } from '../tenants/directory';
-import { queuePrefix } from '../queue/ingestQueue';
 import { createApp } from '../http/app';
-import { createDeliveryOutbox } from '../deliveries/deliveryOutbox';
+import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
 import { createReceiverMetrics } from '../metrics/receiverMetrics';
 import type { QueueHandle } from './queueHandle';
 
 export interface RunningReceiver {
   port: number;
-  /** Stops accepting connections, lets requests in flight finish (up to `timeoutMs`), then sends what the delivery log still holds. */
+  /** Stops accepting connections and lets requests in flight finish (up to `timeoutMs`). */
   stop(timeoutMs: number): Promise<void>;
 }
 
-export async function startReceiver(config: Config, db: Db, log: Logger, handle: QueueHandle, registry: Registry): Promise<RunningReceiver> {
+export interface ReceiverParts {
+  handle: QueueHandle;
+  registry: Registry;
+  deliveries: DeliveryOutbox;
+}
+
+export async function startReceiver(config: Config, db: Db, log: Logger, { handle, registry, deliveries }: ReceiverParts): Promise<RunningReceiver> {
   const tenants = await startTenantDirectory(db, config.TENANT_REFRESH_MS, log);
-  const deliveries = createDeliveryOutbox(handle.redis, queuePrefix(config), log);
   if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the admin API under /api/v1 and the board at /admin/queues answer 401 to every request');
   const app = createApp({
     ingest: {
@@ -76,7 +80,6 @@ export async function startReceiver(config: Config, db: Db, log: Logger, handle:
       clearInterval(idleSweep);
       clearTimeout(deadline);
       tenants.stop();
-      await deliveries.flush();
     },
   };
 }

@@ -1,11 +1,16 @@
 /**
- * The receiver's side of the delivery log for requests that queued no job (refused, or Redis down): records go to a
- * Redis list that the worker moves into SQL, so the request path never writes SQL. While Redis is unreachable they
- * wait in memory (up to a bound) and go out once it is back.
+ * What the delivery log learns outside a job's write: requests that queued no job (refused, or Redis down), and jobs
+ * that failed for good. Entries go to a Redis list that workers move into SQL, so the request path never writes
+ * SQL and a failure is still recorded when the database is what failed. While Redis is unreachable they wait in
+ * memory (up to a bound) and go out once it is back.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log';
-import type { DeliveryRecord } from './deliveryRecord';
+import type { DeliveryRecord, JobDelivery } from './deliveryRecord';
+
+export type OutboxEntry =
+  | { kind: 'record'; record: DeliveryRecord }
+  | { kind: 'failed'; delivery: JobDelivery; insertIds: string[]; error: string; at: number };
 
 export const MAX_BUFFERED_RECORDS = 10000;
 
@@ -15,6 +20,7 @@ export function deliveryListKey(prefix: string): string {
 
 export interface DeliveryOutbox {
   record(record: DeliveryRecord): void;
+  failed(delivery: JobDelivery, insertIds: string[], error: string): void;
   /** Sends what is buffered; resolves when done or when Redis refuses. */
   flush(): Promise<void>;
 }
@@ -44,15 +50,18 @@ export function createDeliveryOutbox(redis: Redis, prefix: string, log: Logger):
   const flush = () => (flushing ??= send().finally(() => (flushing = undefined)));
   redis.on('ready', () => void flush());
 
+  const push = (entry: OutboxEntry) => {
+    if (buffered.length >= MAX_BUFFERED_RECORDS) {
+      buffered.shift();
+      dropped += 1;
+    }
+    buffered.push(JSON.stringify(entry));
+    void flush();
+  };
+
   return {
-    record(record) {
-      if (buffered.length >= MAX_BUFFERED_RECORDS) {
-        buffered.shift();
-        dropped += 1;
-      }
-      buffered.push(JSON.stringify(record));
-      void flush();
-    },
+    record: (record) => push({ kind: 'record', record }),
+    failed: (delivery, insertIds, error) => push({ kind: 'failed', delivery, insertIds, error, at: Date.now() }),
     flush,
   };
 }

@@ -1,13 +1,12 @@
 /**
- * Moves delivery records that receivers left in Redis (requests that queued no job) into SQL in batches, and prunes
+ * Moves delivery-log entries left in Redis (requests that queued no job, jobs that failed for good) into SQL in batches, and prunes
  * the log past DELIVERY_RETENTION_DAYS. Runs in every worker process; LPOP hands each record to one of them.
  */
 import type { Redis } from 'ioredis';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
-import { insertDeliveryRecords, pruneDeliveries } from '../store/deliveries';
-import { deliveryListKey } from '../deliveries/deliveryOutbox';
-import type { DeliveryRecord } from '../deliveries/deliveryRecord';
+import { pruneDeliveries, writeOutboxEntries } from '../store/deliveries';
+import { deliveryListKey, OutboxEntry } from '../deliveries/deliveryOutbox';
 
 const DRAIN_EVERY_MS = 1000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -28,7 +27,7 @@ export function startDeliveryLogWriter(redis: Redis, db: Db, prefix: string, ret
       const raw = (await redis.lpop(key, BATCH)) ?? [];
       if (raw.length === 0) return;
       try {
-        await insertDeliveryRecords(db, raw.map((text) => JSON.parse(text) as DeliveryRecord));
+        await writeOutboxEntries(db, raw.map((text) => JSON.parse(text) as OutboxEntry));
       } catch (error) {
         // Back into the list, to be written when the database answers again.
         await redis.rpush(key, ...raw);

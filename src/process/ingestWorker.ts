@@ -9,8 +9,7 @@ import { createGroupCommitter } from './groupCommit';
 import { isTransientFailure } from './failures';
 import type { Registry } from 'prom-client';
 import { createWorkerMetrics } from '../metrics/workerMetrics';
-import { insertDeliveryRecords, recordEventOutcomes } from '../store/deliveries';
-import { takeWriteLock } from '../store/locks';
+import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
 
 export interface JobResult {
   stored: number;
@@ -19,16 +18,7 @@ export interface JobResult {
   identified: number;
 }
 
-/** A job that will not be retried by itself: its events show as failed, with the error, in the delivery log. */
-async function recordFailedJob(db: Db, job: IngestJob, error: string): Promise<void> {
-  const { delivery } = job;
-  if (!delivery) return;
-  await db.transaction(async (trx) => {
-    await takeWriteLock(trx);
-    if (delivery.record) await insertDeliveryRecords(trx, [delivery.record]);
-    await recordEventOutcomes(trx, job.events.map((event, index) => ({ deliveryId: delivery.id, index: delivery.indexes[index], insertId: event.insertId, outcome: 'failed', error })), Date.now());
-  });
-}
+
 
 export interface IngestWorker {
   /** Stops taking jobs and waits for those in flight; after `timeoutMs` hands the rest back to the queue. */
@@ -37,7 +27,7 @@ export interface IngestWorker {
 
 type WorkerConfig = Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX' | 'WORKER_CONCURRENCY' | 'BATCH_MAX_EVENTS'>;
 
-export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logger, registry: Registry): Promise<IngestWorker> {
+export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logger, registry: Registry, deliveries: DeliveryOutbox): Promise<IngestWorker> {
   const metrics = createWorkerMetrics(registry);
   const committer = createGroupCommitter(db, config.BATCH_MAX_EVENTS);
   const connection = connectRedis(config.REDIS_URL, 'worker');
@@ -63,9 +53,8 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     log[final ? 'error' : 'warn']({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, final ? 'job failed; kept for inspection' : 'job will be retried');
     if (final && job) {
       metrics.countFailed(job.data.events.length);
-      recordFailedJob(db, job.data, error.message).catch((recordError: Error) =>
-        log.warn({ jobId: job.id, err: recordError }, 'could not record the failure in the delivery log (the failed job is still kept in the queue)'),
-      );
+      // Through the outbox, not SQL: the database may be what failed.
+      if (job.data.delivery) deliveries.failed(job.data.delivery, job.data.events.map((event) => event.insertId), error.message);
     }
   });
   worker.on('completed', (job, result) => log.debug({ jobId: job.id, ...result }, 'job stored'));

@@ -2,6 +2,8 @@
 import type { Knex } from 'knex';
 import type { Db } from './db';
 import type { DeliveryRecord } from '../deliveries/deliveryRecord';
+import type { OutboxEntry } from '../deliveries/deliveryOutbox';
+import { takeWriteLock } from './locks';
 import { chunks } from './chunks';
 import { decodeCursor, encodeCursor } from './readQueries';
 
@@ -49,6 +51,27 @@ export async function clearFailedOutcomes(db: Executor, deliveryId: string, inde
   for (const chunk of chunks(indexes)) {
     await db('delivery_events').where({ delivery_id: deliveryId, outcome: 'failed' }).whereIn('event_index', chunk).delete();
   }
+}
+
+/**
+ * Writes outbox entries in one transaction. A failure is recorded only for events not stored meanwhile: a job
+ * replayed before its failure reached SQL has already stored them.
+ */
+export async function writeOutboxEntries(db: Db, entries: OutboxEntry[]): Promise<void> {
+  await db.transaction(async (trx) => {
+    await takeWriteLock(trx);
+    const records = entries.flatMap((entry) => (entry.kind === 'record' ? [entry.record] : entry.delivery.record ? [entry.delivery.record] : []));
+    await insertDeliveryRecords(trx, records);
+    for (const entry of entries) {
+      if (entry.kind !== 'failed') continue;
+      const { delivery } = entry;
+      const stored = new Set((await trx('activities').where({ delivery_id: delivery.id }).select('delivery_index')).map((row: { delivery_index: number }) => row.delivery_index));
+      const rows = delivery.indexes
+        .map((index, position) => ({ deliveryId: delivery.id, index, insertId: entry.insertIds[position], outcome: 'failed' as const, error: entry.error }))
+        .filter((row) => !stored.has(row.index));
+      await recordEventOutcomes(trx, rows, entry.at);
+    }
+  });
 }
 
 export interface DeliveryFilter {
