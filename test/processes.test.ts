@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
-import { createTestEnv, openMigrated, waitFor, countRows, TestEnv, ADMIN_TOKEN } from './support/testEnv';
+import { createTestEnv, openMigrated, waitFor, countRows, onlyOn, TestEnv, ADMIN_TOKEN, TEST_DATABASE } from './support/testEnv';
 import { startInProcess, newTenant, spawnActivityd, spawnWatched, ensureStopped, ChildDaemon, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
@@ -161,7 +161,9 @@ describe('processes: shutdown and failures', () => {
     assert.deepEqual(new Set(stored), new Set(accepted));
   });
 
-  it('a transient database failure (SQLite file locked by another process) is retried to exactly one activity', async () => {
+  it('a transient database failure (SQLite file locked by another process) is retried to exactly one activity', async function () {
+    // PostgreSQL has no file lock to hold; its transient failure (the server unreachable) is a test of its own.
+    onlyOn(this, 'sqlite', 'it holds the SQLite file lock');
     const tenant = await newTenant(db);
     const receiver = await startInProcess(env.config, db, { worker: false });
     const filename = (env.config.DATABASE_URL as { filename: string }).filename;
@@ -193,10 +195,16 @@ describe('processes: shutdown and failures', () => {
   });
 
   it('a receiver or worker started alone refuses an unmigrated database', async () => {
-    const fresh = path.join(env.dir, 'fresh', 'db.sqlite');
-    const worker = spawnActivityd(['worker'], { ...env.env, DATABASE_URL: fresh });
-    assert.equal(await worker.exited, 1);
-    assert.match(worker.output(), /schema is behind .* run "activityd migrate" first/);
+    // A new SQLite file, or on PostgreSQL a new schema next to this run's.
+    const fresh = TEST_DATABASE === 'postgres' ? env.env.DATABASE_URL.replace(/schema=(\w+)/, 'schema=$1_fresh') : path.join(env.dir, 'fresh', 'db.sqlite');
+    try {
+      const worker = spawnActivityd(['worker'], { ...env.env, DATABASE_URL: fresh });
+      assert.equal(await worker.exited, 1);
+      assert.match(worker.output(), /schema is behind .* run "activityd migrate" first/);
+    } finally {
+      const target = env.configWith({ DATABASE_URL: fresh }).DATABASE_URL;
+      if (target.client === 'postgres') await db.raw(`DROP SCHEMA IF EXISTS "${target.schema}" CASCADE`);
+    }
   });
 });
 
