@@ -59,15 +59,23 @@ export async function upsertCompaniesRequest(db: Db, tenantIdText: string, body:
     await takeWriteLock(trx);
     for (const company of valid) {
       const existing: { id: number } | undefined = await trx('companies').where({ tenant_id: tenantId, external_id: company.externalId }).first('id');
+      // On PostgreSQL (no file lock) a worker may create the same company between that read and this insert: the
+      // insert then does nothing, and the company is updated as an existing one.
+      const [inserted] = existing
+        ? []
+        : await trx('companies')
+            .insert({ tenant_id: tenantId, external_id: company.externalId, name: company.name ?? company.externalId, created_at: now })
+            .onConflict(['tenant_id', 'external_id'])
+            .ignore()
+            .returning(['id']);
       let id: number;
-      if (existing) {
-        id = existing.id;
+      if (inserted) {
+        id = (inserted as { id: number }).id;
+        created += 1;
+      } else {
+        id = existing?.id ?? ((await trx('companies').where({ tenant_id: tenantId, external_id: company.externalId }).first('id')) as { id: number }).id;
         if (company.name !== undefined) await trx('companies').where({ id }).update({ name: company.name });
         updated += 1;
-      } else {
-        const [row] = await trx('companies').insert({ tenant_id: tenantId, external_id: company.externalId, name: company.name ?? company.externalId, created_at: now }).returning(['id']);
-        id = (row as { id: number }).id;
-        created += 1;
       }
       for (const domain of company.domains) await addCompanyDomain(trx, tenantId, id, domain, 'admin');
     }
