@@ -19,6 +19,8 @@ describe('customer model: companies, assets, projects, mappings, filters and ide
     tenant = await newTenant(db);
     daemon = await startInProcess(env.config, db);
     await waitFor('tenant known', async () => (await post(ingestUrl(), { externalId: 'warmup', action: 'warmup' })).status === 202, 5000);
+    // `send` counts activities before and after: the warmup must be stored first, or it is counted as the test's own.
+    await waitFor('the warmup activity', async () => (await countRows(db, 'activities', { tenant_id: tenant.id })) >= 1);
   });
   afterEach(async () => {
     await daemon.stop();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createTestEnv, openMigrated, countRows, TestEnv } from './support/testEnv';
+import { createTestEnv, openMigrated, countRows, TestEnv, TEST_DATABASE_NAME } from './support/testEnv';
 import { newTenant } from './support/daemon';
 import { Db } from '../src/store/db';
 import { writeBatch } from '../src/store/writeBatch';
@@ -11,7 +11,7 @@ function event(fields: Partial<ActivityEvent>): ActivityEvent {
   return { action: 'act', date: 1700000000000, count: 1, weight: 1, info: {}, insertId: `ins-${sequence}`, ...fields };
 }
 
-describe('identity resolution and storage (real SQLite)', () => {
+describe(`identity resolution and storage (real ${TEST_DATABASE_NAME})`, () => {
   let env: TestEnv;
   let db: Db;
   let tenantId: number;

@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
-import { createTestEnv, openMigrated, waitFor, countRows, TestEnv, ADMIN_TOKEN, REPO_ROOT } from './support/testEnv';
+import { createTestEnv, openMigrated, waitFor, countRows, onlyOn, TestEnv, ADMIN_TOKEN, TEST_DATABASE, REPO_ROOT } from './support/testEnv';
 import { startInProcess, newTenant, spawnActivityd, spawnWatched, ensureStopped, ChildDaemon, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
+import { openIngestQueue } from '../src/queue/ingestQueue';
+import { connectRedis } from '../src/queue/redis';
 
 const LISTENING = /"port":(\d+),"msg":"receiver listening"/;
 const CONSUMING = /worker consuming the ingest queue/;
@@ -103,6 +105,97 @@ describe('processes: two worker processes racing on new users, companies, assets
   });
 });
 
+describe('processes: four worker processes racing on overlapping identities (PostgreSQL)', () => {
+  let env: TestEnv;
+  let db: Db;
+  let receiver: InProcessDaemon;
+  const workers: ChildDaemon[] = [];
+
+  before(async () => {
+    env = createTestEnv();
+    db = await openMigrated(env.config);
+    receiver = await startInProcess(env.config, db, { worker: false });
+  });
+  after(async () => {
+    await Promise.all(workers.map(ensureStopped));
+    await receiver.stop();
+    await db.destroy();
+    await env.cleanup();
+  });
+
+  // 40 people, 32 events each in 4 consecutive requests (jobs) of 8, so jobs in flight at once name the same people.
+  // People 0-29 alternate between requests naming them by email alone and by externalId and email; 30-39 are only
+  // ever named by email. Companies, assets and projects are named across all of them.
+  const PEOPLE = 40;
+  const emailOf = (person: number) => `person${person}@corp${person % 5}.com`;
+  function raceEvent(i: number) {
+    const person = Math.floor(i / 32);
+    const byEmailOnly = person >= 30 || Math.floor(i / 8) % 2 === 0;
+    return {
+      ...(byEmailOnly ? { email: emailOf(person) } : { externalId: `person-${person}`, email: emailOf(person) }),
+      action: 'race',
+      companyExternalId: `company-${i % 8}`,
+      ...(i % 2 === 0 && { assetExternalId: `asset-${(i / 2) % 6}` }),
+      ...(i % 3 !== 2 && { projectExternalId: `project-${i % 5}` }),
+      insertId: `four-${i}`,
+    };
+  }
+
+  it('creates each user, company, asset and project exactly once, and stores every activity exactly once', async function () {
+    // Several SQLite worker processes would only take turns at the file's one write lock: there, one worker process is the shape.
+    onlyOn(this, 'postgres', 'several worker processes share one database only on PostgreSQL');
+    const tenant = await newTenant(db);
+    const url = `${receiver.baseUrl}/analytics/${tenant.token}`;
+    await waitFor('tenant known', async () => (await post(url, { externalId: 'warmup', action: 'x', insertId: 'warm' })).status === 202, 5000);
+    // The queue is paused while the four workers start and the events arrive; resumed, it hands all four workers
+    // neighbouring jobs at once. One job per transaction, so concurrent transactions name the same person in both forms.
+    const redis = connectRedis(env.config.REDIS_URL, 'producer');
+    const queue = openIngestQueue(env.config, redis);
+    await queue.pause();
+    const workerEnv = { ...env.env, LOG_LEVEL: 'debug', WORKER_CONCURRENCY: '2', BATCH_MAX_EVENTS: '8', DB_POOL_MAX: '3' };
+    workers.push(...Array.from({ length: 4 }, () => spawnActivityd(['worker'], workerEnv)));
+    await Promise.all(workers.map((worker) => worker.waitForOutput(CONSUMING)));
+    const events = Array.from({ length: 1280 }, (_, i) => raceEvent(i));
+    const replies = await Promise.all(Array.from({ length: 160 }, (_, r) => post(url, events.slice(r * 8, r * 8 + 8))));
+    assert.deepEqual(new Set(replies.map((reply) => reply.status)), new Set([202]));
+    await queue.resume();
+    await queue.close();
+    redis.disconnect();
+    await waitFor('1281 activities', async () => (await countRows(db, 'activities', { tenant_id: tenant.id })) === 1281, 90000).catch((error: Error) => {
+      throw new Error(`${error.message}\n${workers.map((worker) => worker.output().split('\n').filter((line) => !line.includes('job stored')).slice(-5).join('\n')).join('\n---\n')}`);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const activities: Array<{ insert_id: string; email: string; external_id: string | null }> = await db('activities as a')
+      .join('end_users as u', 'u.id', 'a.end_user_id')
+      .where('a.tenant_id', tenant.id)
+      .select('a.insert_id', 'u.email', 'u.external_id');
+    assert.equal(activities.length, 1281, 'every activity exactly once');
+    assert.deepEqual(new Set(activities.map((row) => row.insert_id)), new Set(['warm', ...events.map((event) => event.insertId)]));
+    for (const [i, event] of events.entries()) {
+      const row = activities.find((activity) => activity.insert_id === event.insertId);
+      assert.equal(row?.email, event.email, `four-${i} belongs to its person`);
+    }
+
+    const users: Array<{ external_id: string | null; email: string | null }> = await db('end_users').where({ tenant_id: tenant.id }).whereNot({ external_id: 'warmup' }).orWhereNull('external_id').andWhere({ tenant_id: tenant.id });
+    assert.equal(users.length, PEOPLE, 'one user per person');
+    for (let person = 0; person < PEOPLE; person++) {
+      const matches = users.filter((user) => user.email === emailOf(person));
+      assert.equal(matches.length, 1, `${emailOf(person)}: ${JSON.stringify(matches)}`);
+      assert.equal(matches[0].external_id, person < 30 ? `person-${person}` : null);
+    }
+
+    const externalIdsOf = async (table: string) => (await db(table).where({ tenant_id: tenant.id }).select('external_id')).map((row: { external_id: string }) => row.external_id).sort();
+    const names = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${i}`).sort();
+    assert.deepEqual(await externalIdsOf('companies'), names('company', 8));
+    assert.deepEqual(await externalIdsOf('assets'), names('asset', 6));
+    assert.deepEqual(await externalIdsOf('projects'), names('project', 5));
+
+    const jobsPerWorker = workers.map((worker) => (worker.output().match(/"msg":"job stored"/g) ?? []).length);
+    assert.ok(jobsPerWorker.every((jobs) => jobs > 0), `all four workers stored jobs: ${jobsPerWorker}`);
+  });
+});
+
 describe('processes: shutdown and failures', () => {
   let env: TestEnv;
   let db: Db;
@@ -161,7 +254,9 @@ describe('processes: shutdown and failures', () => {
     assert.deepEqual(new Set(stored), new Set(accepted));
   });
 
-  it('a transient database failure (SQLite file locked by another process) is retried to exactly one activity', async () => {
+  it('a transient database failure (SQLite file locked by another process) is retried to exactly one activity', async function () {
+    // PostgreSQL has no file lock to hold; its transient failure (the server unreachable) is a test of its own.
+    onlyOn(this, 'sqlite', 'it holds the SQLite file lock');
     const tenant = await newTenant(db);
     const receiver = await startInProcess(env.config, db, { worker: false });
     const filename = (env.config.DATABASE_URL as { filename: string }).filename;
@@ -193,10 +288,16 @@ describe('processes: shutdown and failures', () => {
   });
 
   it('a receiver or worker started alone refuses an unmigrated database', async () => {
-    const fresh = path.join(env.dir, 'fresh', 'db.sqlite');
-    const worker = spawnActivityd(['worker'], { ...env.env, DATABASE_URL: fresh });
-    assert.equal(await worker.exited, 1);
-    assert.match(worker.output(), /schema is behind .* run "activityd migrate" first/);
+    // A new SQLite file, or on PostgreSQL a new schema next to this run's.
+    const fresh = TEST_DATABASE === 'postgres' ? env.env.DATABASE_URL.replace(/schema=(\w+)/, 'schema=$1_fresh') : path.join(env.dir, 'fresh', 'db.sqlite');
+    try {
+      const worker = spawnActivityd(['worker'], { ...env.env, DATABASE_URL: fresh });
+      assert.equal(await worker.exited, 1);
+      assert.match(worker.output(), /schema is behind .* run "activityd migrate" first/);
+    } finally {
+      const target = env.configWith({ DATABASE_URL: fresh }).DATABASE_URL;
+      if (target.client === 'postgres') await db.raw(`DROP SCHEMA IF EXISTS "${target.schema}" CASCADE`);
+    }
   });
 });
 

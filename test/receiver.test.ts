@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { createTestEnv, openMigrated, waitFor, countRows, TestEnv, ADMIN_TOKEN } from './support/testEnv';
+import { createTestEnv, openMigrated, waitFor, countRows, TestEnv, ADMIN_TOKEN, TEST_DATABASE_NAME } from './support/testEnv';
 import { startInProcess, newTenant, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
@@ -8,7 +8,7 @@ import { rotateTenantToken, setTenantEnabled } from '../src/store/tenants';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-describe('receiver: the ingest contract over real HTTP, Redis and SQLite', () => {
+describe(`receiver: the ingest contract over real HTTP, Redis and ${TEST_DATABASE_NAME}`, () => {
   let env: TestEnv;
   let db: Db;
   let daemon: InProcessDaemon;

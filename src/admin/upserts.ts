@@ -64,17 +64,21 @@ export async function upsertItems(db: Db, kind: UpsertKind, tenantId: number, it
           continue;
         }
       }
-      const existing: { id: number } | undefined = await trx(kind).where({ tenant_id: tenantId, external_id: item.externalId }).first('id');
+      const find = async () => (await trx(kind).where({ tenant_id: tenantId, external_id: item.externalId }).first('id')) as { id: number } | undefined;
+      const existing = await find();
+      // On PostgreSQL (no file lock) a worker may create the same record between that read and this insert: the
+      // insert then does nothing, and the record is updated as an existing one.
+      const row = { tenant_id: tenantId, external_id: item.externalId, name: item.name ?? item.externalId, created_at: now, ...(kind !== 'companies' && { company_id: companyId ?? null }) };
+      const [inserted] = existing ? [] : ((await trx(kind).insert(row).onConflict(['tenant_id', 'external_id']).ignore().returning(['id'])) as Array<{ id: number }>);
       let id: number;
-      if (existing) {
-        id = existing.id;
+      if (inserted) {
+        id = inserted.id;
+        summary.created += 1;
+      } else {
+        id = (existing ?? ((await find()) as { id: number })).id;
         const changes = { ...(item.name !== undefined && { name: item.name }), ...(companyId !== undefined && { company_id: companyId }) };
         if (Object.keys(changes).length > 0) await trx(kind).where({ id }).update(changes);
         summary.updated += 1;
-      } else {
-        const row = { tenant_id: tenantId, external_id: item.externalId, name: item.name ?? item.externalId, created_at: now, ...(kind !== 'companies' && { company_id: companyId ?? null }) };
-        [{ id }] = (await trx(kind).insert(row).returning(['id'])) as Array<{ id: number }>;
-        summary.created += 1;
       }
       for (const domain of item.domains) await addCompanyDomain(trx, tenantId, id, domain, 'admin');
     }

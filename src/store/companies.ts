@@ -11,7 +11,8 @@ export interface CompanyWanted {
 export async function findOrCreateCompanies(trx: Knex.Transaction, tenantId: number, wanted: CompanyWanted[], create: boolean, now: number): Promise<Map<string, number>> {
   const byExternalId = new Map(wanted.map((company) => [company.externalId, company]));
   const ids = new Map<string, number>();
-  for (const chunk of chunks([...byExternalId.keys()])) {
+  // Sorted: concurrent transactions inserting overlapping companies take their row locks in one order, never deadlocking.
+  for (const chunk of chunks([...byExternalId.keys()].sort())) {
     if (create) {
       await trx('companies')
         .insert(chunk.map((externalId) => ({ tenant_id: tenantId, external_id: externalId, name: byExternalId.get(externalId)?.name ?? externalId, created_at: now })))

@@ -11,6 +11,27 @@ export function dialectOf(db: Db): Dialect {
   return db.client.config.client === 'pg' ? 'postgres' : 'sqlite';
 }
 
+/** The PostgreSQL schema activityd's tables (and knex's migration tables) live in; undefined on SQLite. */
+export function schemaOf(db: Db): string | undefined {
+  return dialectOf(db) === 'postgres' ? (db.client.config.searchPath as string[])[0] : undefined;
+}
+
+interface PgConnection {
+  query(sql: string, values: unknown[], cb: (err: (Error & { code?: string }) | null, result: { rowCount: number | null }) => void): void;
+}
+
+/**
+ * Creates the schema only when it is missing: CREATE SCHEMA needs the CREATE privilege on the database even with
+ * IF NOT EXISTS, which a least-privilege role that was given its schema does not have. Two processes creating it at
+ * the same moment may collide on the catalog's unique index (23505); the schema then exists, which is all we need.
+ */
+function ensureSchema(conn: PgConnection, schema: string, done: (err: Error | null) => void): void {
+  conn.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema], (err, result) => {
+    if (err || (result.rowCount ?? 0) > 0) return done(err);
+    conn.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`, [], (createErr) => done(createErr && createErr.code !== '23505' ? createErr : null));
+  });
+}
+
 export function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DB_BUSY_TIMEOUT_MS' | 'DB_POOL_MAX'>): Db {
   const target = config.DATABASE_URL;
   if (target.client === 'postgres') {
@@ -21,9 +42,7 @@ export function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DB_BUSY_TIME
       pool: {
         min: 0,
         max: config.DB_POOL_MAX,
-        afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
-          conn.query(`CREATE SCHEMA IF NOT EXISTS "${target.schema}"`, (err) => done(err, conn));
-        },
+        afterCreate: (conn: PgConnection, done: (err: Error | null, conn: unknown) => void) => ensureSchema(conn, target.schema, (err) => done(err, conn)),
       },
       acquireConnectionTimeout: 10000,
     });

@@ -64,9 +64,14 @@ export async function resolveEndUser(
   return user;
 }
 
-/** The first company found for a user stays its primary company. */
+/**
+ * The first company found for a user stays its primary company. The update checks the stored value, not only ours:
+ * on PostgreSQL another worker may have found the same user by a key we did not lock (its email, where we came by
+ * externalId) and given it a company since we read it; then that one is kept.
+ */
 export async function assignPrimaryCompany(trx: Knex.Transaction, user: KnownEndUser, companyId: number, now: number): Promise<void> {
   if (user.companyId !== null) return;
-  await trx('end_users').where({ id: user.id }).update({ company_id: companyId, updated_at: now });
-  user.companyId = companyId;
+  const changed = await trx('end_users').where({ id: user.id }).whereNull('company_id').update({ company_id: companyId, updated_at: now });
+  if (changed > 0) user.companyId = companyId;
+  else user.companyId = ((await trx('end_users').where({ id: user.id }).first('company_id')) as { company_id: number | null }).company_id;
 }

@@ -7,7 +7,8 @@ export type OwnedTable = 'assets' | 'projects';
 /** Ids by externalId; a missing record is created under the company of the first activity that names it. */
 export async function findOrCreateOwned(trx: Knex.Transaction, table: OwnedTable, tenantId: number, wanted: Map<string, number | null>, now: number): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
-  for (const chunk of chunks([...wanted.keys()])) {
+  // Sorted: concurrent transactions inserting overlapping records take their row locks in one order, never deadlocking.
+  for (const chunk of chunks([...wanted.keys()].sort())) {
     await trx(table)
       .insert(chunk.map((externalId) => ({ tenant_id: tenantId, company_id: wanted.get(externalId) ?? null, external_id: externalId, name: externalId, created_at: now })))
       .onConflict(['tenant_id', 'external_id'])

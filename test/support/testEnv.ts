@@ -25,13 +25,29 @@ export interface TestEnv {
   cleanup(): Promise<void>;
 }
 
+/** The database this run's tests use: SQLite files by default, PostgreSQL schemas with TEST_DATABASE=postgres. */
+export const TEST_DATABASE: 'sqlite' | 'postgres' = process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DATABASE_NAMES = { sqlite: 'SQLite', postgres: 'PostgreSQL' } as const;
+export const TEST_DATABASE_NAME = DATABASE_NAMES[TEST_DATABASE];
+
+/**
+ * Skips a test that only means something on one database, saying why in its title (mocha lists skipped tests by
+ * title only). Call it first thing in the test, with `this` of a `function ()` test.
+ */
+export function onlyOn(context: Mocha.Context, database: 'sqlite' | 'postgres', reason: string): void {
+  if (TEST_DATABASE === database) return;
+  if (context.test) context.test.title += ` [skipped on ${TEST_DATABASE_NAME}: ${reason}]`;
+  context.skip();
+}
+
 export function createTestEnv(overrides: Record<string, string> = {}): TestEnv {
   const id = `t${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'activityd-test-'));
   const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const databaseUrl =
-    process.env.TEST_DATABASE === 'postgres'
-      ? `${process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'}?schema=${id}`
+    TEST_DATABASE === 'postgres'
+      ? `${TEST_POSTGRES_URL}?schema=${id}`
       : path.join(dir, 'activityd.sqlite');
   const env: Record<string, string> = {
     PORT: '0',
