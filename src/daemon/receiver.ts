@@ -8,6 +8,8 @@ import { startTenantDirectory } from '../tenants/directory';
 import { connectRedis } from '../queue/redis';
 import { openIngestQueue } from '../queue/ingestQueue';
 import { createApp } from '../http/app';
+import { answerClientErrors } from '../http/clientErrors';
+import { createRateLimiter } from '../receive/rateLimit';
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 
@@ -45,6 +47,14 @@ function redisReady(redis: Redis, timeoutMs: number): Promise<void> {
   });
 }
 
+/** Deadlines against slow clients. Node checks them only every connectionsCheckingInterval (30 s by default), so check often enough for the deadlines to mean what they say. */
+function serverOptions(config: Config): http.ServerOptions {
+  const requestTimeout = config.REQUEST_TIMEOUT_MS;
+  // Node refuses a headers deadline later than the whole-request one.
+  const headersTimeout = Math.min(config.HEADERS_TIMEOUT_MS, requestTimeout);
+  return { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))) };
+}
+
 export async function startReceiver(config: Config, db: Db, log: Logger): Promise<RunningReceiver> {
   const tenants = await startTenantDirectory(db, config.TENANT_REFRESH_MS, log);
   const redis = connectRedis(config.REDIS_URL, 'producer');
@@ -57,8 +67,10 @@ export async function startReceiver(config: Config, db: Db, log: Logger): Promis
       tenants,
       queue,
       log,
+      rateLimiter: createRateLimiter(config.RATE_LIMIT_PER_TENANT),
       limits: {
         maxEventBytes: config.MAX_EVENT_BYTES,
+        maxEventsPerRequest: config.MAX_EVENTS_PER_REQUEST,
         jobMaxEvents: config.JOB_MAX_EVENTS,
         enqueueTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
         retryAfterSeconds: config.RETRY_AFTER_SECONDS,
@@ -75,7 +87,8 @@ export async function startReceiver(config: Config, db: Db, log: Logger): Promis
     if (stopping) ctx.set('Connection', 'close');
     await next();
   });
-  const server = http.createServer(app.callback());
+  const server = http.createServer(serverOptions(config), app.callback());
+  answerClientErrors(server, log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => {

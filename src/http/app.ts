@@ -1,7 +1,7 @@
 /** The receiver's Koa app: one error boundary, the ingest routes and the admin API. */
 import Koa from 'koa';
 import type { Db } from '../store/db';
-import type { Logger } from '../log';
+import { loggablePath, Logger } from '../log';
 import { ingestRoutes } from '../receive/ingestRoutes';
 import { adminRoutes } from '../admin/adminRoutes';
 import type { IngestDeps } from '../receive/ingestRequest';
@@ -22,7 +22,11 @@ export function createApp(deps: AppDeps): Koa {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
         ctx.status = 404;
-        ctx.body = { error: `no route for ${ctx.method} ${ctx.path.startsWith('/analytics/') ? '/analytics/…' : ctx.path}` };
+        ctx.body = { error: `no route for ${ctx.method} ${loggablePath(ctx.path)}` };
+      } else if (ctx.status >= 400 && (ctx.body === undefined || ctx.body === null || typeof ctx.body === 'string')) {
+        // The router's 405 and 501 have no body (Koa would send the status text); every refusal here is JSON with a reason.
+        const allowed = ctx.response.get('Allow');
+        ctx.body = { error: `${typeof ctx.body === 'string' ? ctx.body : ctx.message}${allowed ? `: ${ctx.method} is not allowed here, only ${allowed}` : ''}` };
       }
     } catch (error) {
       // Nothing a client sends should get here; a bug answers 500 without details, and the log has them.
@@ -31,7 +35,7 @@ export function createApp(deps: AppDeps): Koa {
       ctx.body = { error: 'internal error; see the receiver log' };
     }
     deps.log.debug(
-      { method: ctx.method, route: ctx.state.route ?? ctx.path, tenantId: ctx.state.tenantId, status: ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+      { method: ctx.method, route: ctx.state.route ?? loggablePath(ctx.path), tenantId: ctx.state.tenantId, status: ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 },
       'request',
     );
   });

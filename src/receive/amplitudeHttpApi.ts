@@ -4,10 +4,10 @@
  * request with any invalid event is refused whole (400, with the invalid events' indexes by field); the SDKs drop
  * those and send the rest again.
  */
-import { BodyError, normalizeBody } from '../normalize/normalizeBody';
+import { BodyError, normalizeBody, TooManyEventsError } from '../normalize/normalizeBody';
+import { IngestDeps, rateLimited } from './ingestRequest';
 import { describe, isPlainObject } from '../normalize/fields';
 import { enqueueEvents, QueueUnavailableError } from '../queue/enqueue';
-import type { IngestDeps } from './ingestRequest';
 import type { HttpResult } from './httpResult';
 
 function amplitudeError(status: number, error: string, extra: Record<string, unknown> = {}, headers?: Record<string, string>): HttpResult {
@@ -33,6 +33,8 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, recei
   if (check.status === 'unknown') return amplitudeError(400, 'Invalid API key');
   if (check.status === 'disabled') return amplitudeError(403, 'Forbidden', { detail: 'tenant is disabled' });
   if (check.status === 'unavailable') return unavailable(deps);
+  const limited = rateLimited(deps, check.tenantId);
+  if (limited) return amplitudeError(429, 'Too many requests', { detail: (limited.body as { error: string }).error }, limited.headers);
 
   let normalized;
   try {
@@ -40,11 +42,13 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, recei
       bulk: false,
       amplitudeOnly: true,
       maxEventBytes: deps.limits.maxEventBytes,
+      maxEvents: deps.limits.maxEventsPerRequest,
       receivedAt,
       bodyBytes: body.length,
       settings: check.settings,
     });
   } catch (error) {
+    if (error instanceof TooManyEventsError) return amplitudeError(413, 'Payload too large', { detail: error.message });
     if (error instanceof BodyError) return amplitudeError(400, 'Invalid event JSON', { detail: error.message });
     throw error;
   }

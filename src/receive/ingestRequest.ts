@@ -6,13 +6,15 @@ import type { Queue } from 'bullmq';
 import type { TenantDirectory } from '../tenants/directory';
 import type { IngestJob } from '../queue/ingestQueue';
 import { enqueueEvents, QueueUnavailableError } from '../queue/enqueue';
-import { BodyError, normalizeBody, Rejection } from '../normalize/normalizeBody';
+import { BodyError, normalizeBody, Rejection, TooManyEventsError } from '../normalize/normalizeBody';
+import type { RateLimiter } from './rateLimit';
 import type { Logger } from '../log';
 import type { TenantSettings } from '../tenants/settings';
 import { HttpResult } from './httpResult';
 
 export interface IngestLimits {
   maxEventBytes: number;
+  maxEventsPerRequest: number;
   jobMaxEvents: number;
   enqueueTimeoutMs: number;
   retryAfterSeconds: number;
@@ -22,6 +24,8 @@ export interface IngestDeps {
   tenants: TenantDirectory;
   queue: Queue<IngestJob>;
   limits: IngestLimits;
+  /** RATE_LIMIT_PER_TENANT; absent: no limit. */
+  rateLimiter?: RateLimiter;
   log: Logger;
 }
 
@@ -40,7 +44,7 @@ export async function authorizeTenant(deps: IngestDeps, token: string | undefine
   const check = await deps.tenants.check(token);
   switch (check.status) {
     case 'ok':
-      return { tenantId: check.tenantId, settings: check.settings };
+      return rateLimited(deps, check.tenantId) ?? { tenantId: check.tenantId, settings: check.settings };
     case 'disabled':
       return refusal(403, 'tenant is disabled');
     case 'unavailable':
@@ -48,6 +52,15 @@ export async function authorizeTenant(deps: IngestDeps, token: string | undefine
     case 'unknown':
       return refusal(401, 'unknown tenant token');
   }
+}
+
+/** The 429 to send when the tenant is over RATE_LIMIT_PER_TENANT in this process, checked before the body is read. */
+export function rateLimited(deps: IngestDeps, tenantId: number): HttpResult | undefined {
+  const decision = deps.rateLimiter?.take(tenantId);
+  if (!decision || decision.allowed) return undefined;
+  return refusal(429, `too many requests for this tenant (RATE_LIMIT_PER_TENANT); nothing was accepted, retry after ${decision.retryAfterSeconds} s`, [], {
+    'Retry-After': String(decision.retryAfterSeconds),
+  });
 }
 
 function unavailable(deps: IngestDeps, reason: string): HttpResult {
@@ -69,11 +82,13 @@ export async function acceptEvents(
     normalized = normalizeBody(parsed, {
       bulk: request.bulk,
       maxEventBytes: deps.limits.maxEventBytes,
+      maxEvents: deps.limits.maxEventsPerRequest,
       receivedAt: request.receivedAt,
       bodyBytes: request.body.length,
       settings: request.tenant.settings,
     });
   } catch (error) {
+    if (error instanceof TooManyEventsError) return refusal(413, error.message);
     if (error instanceof BodyError) return refusal(400, error.message);
     throw error;
   }

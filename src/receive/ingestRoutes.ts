@@ -6,6 +6,7 @@ import { bearerToken } from '../admin/adminAuth';
 import { BodyReadError, readBody } from './readBody';
 import { sendResult } from '../http/sendResult';
 import { acceptHttpApiRequest, payloadTooLarge } from './amplitudeHttpApi';
+import { contentTypeRefusal } from './contentType';
 
 export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
   const router = new Router();
@@ -17,6 +18,8 @@ export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
     const auth = await authorizeTenant(deps, token);
     if ('status' in auth) return sendResult(ctx, auth);
     ctx.state.tenantId = auth.tenantId;
+    const wrongType = contentTypeRefusal(ctx.get('content-type'));
+    if (wrongType) return sendResult(ctx, { status: 415, body: { accepted: 0, rejected: [], error: wrongType } });
     let body: Buffer;
     try {
       body = await readBody(ctx.req, maxBodyBytes);
@@ -32,6 +35,8 @@ export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
   const httpApi = async (ctx: Context) => {
     const receivedAt = Date.now();
     ctx.state.route = 'httpapi';
+    const wrongType = contentTypeRefusal(ctx.get('content-type'));
+    if (wrongType) return sendResult(ctx, { status: 415, body: { code: 415, error: wrongType } });
     let body: Buffer;
     try {
       body = await readBody(ctx.req, maxBodyBytes);
