@@ -11,6 +11,8 @@ export function clientErrorResponse(code: string | undefined): { status: number;
   switch (code) {
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return { status: 408, statusText: 'Request Timeout', error: 'the request was not complete in time (REQUEST_TIMEOUT_MS / HEADERS_TIMEOUT_MS); connection closed' };
+    case 'HPE_INVALID_EOF_STATE':
+      return { status: 400, statusText: 'Bad Request', error: 'the client ended the connection before the whole request (as its Content-Length announced) arrived' };
     case 'HPE_HEADER_OVERFLOW':
       return { status: 431, statusText: 'Request Header Fields Too Large', error: 'the request headers are too large' };
     default:
