@@ -30,6 +30,14 @@ export const settings = {
   MAX_EVENT_BYTES: { default: '1048576', parse: parseInteger(256, 64 * 1024 * 1024), doc: 'largest accepted event, in bytes of JSON' },
   /** Largest request body, after decompression. @defaultValue 32 MiB */
   MAX_BODY_BYTES: { default: '33554432', parse: parseInteger(1024, 1024 * 1024 * 1024), doc: 'largest accepted request body, in bytes after decompression' },
+  /** Most events one request may hold; more is refused whole with 413 before any is checked, so a body of millions of tiny items cannot tie up the receiver. */
+  MAX_EVENTS_PER_REQUEST: { default: '10000', parse: parseInteger(1, 1000000), doc: 'most events one request may hold' },
+  /** Whole-request deadline (headers and body); a client still sending after it is cut off with 408. */
+  REQUEST_TIMEOUT_MS: { default: '120000', parse: parseInteger(100, 3600000), doc: 'how long a client may take to send a whole request' },
+  /** Deadline for the request headers, against clients that trickle them in (slowloris); capped by REQUEST_TIMEOUT_MS. */
+  HEADERS_TIMEOUT_MS: { default: '20000', parse: parseInteger(100, 3600000), doc: 'how long a client may take to send the request headers' },
+  /** Ingest requests per second per tenant in each receiver process; 0: no limit. Over it: 429 with Retry-After. */
+  RATE_LIMIT_PER_TENANT: { default: '0', parse: parseInteger(0, 1000000), doc: 'ingest requests per second per tenant and receiver process (0: off)' },
   /** Events per queue job; a larger request becomes several jobs added in one round trip. */
   JOB_MAX_EVENTS: { default: '500', parse: parseInteger(1, 100000), doc: 'events carried by one queue job' },
   /** Tries a job gets before it is failed (kept for inspection). */

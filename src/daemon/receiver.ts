@@ -8,6 +8,8 @@ import type { Logger } from '../log';
 import { startTenantDirectory } from '../tenants/directory';
 import { createApp } from '../http/app';
 import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
+import { answerClientErrors } from '../http/clientErrors';
+import { createRateLimiter } from '../receive/rateLimit';
 import { createReceiverMetrics } from '../metrics/receiverMetrics';
 import type { QueueHandle } from './queueHandle';
 
@@ -15,6 +17,14 @@ export interface RunningReceiver {
   port: number;
   /** Stops accepting connections and lets requests in flight finish (up to `timeoutMs`). */
   stop(timeoutMs: number): Promise<void>;
+}
+
+/** Deadlines against slow clients. Node checks them only every connectionsCheckingInterval (30 s by default), so check often enough for the deadlines to mean what they say. */
+function serverOptions(config: Config): http.ServerOptions {
+  const requestTimeout = config.REQUEST_TIMEOUT_MS;
+  // Node refuses a headers deadline later than the whole-request one.
+  const headersTimeout = Math.min(config.HEADERS_TIMEOUT_MS, requestTimeout);
+  return { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))) };
 }
 
 export interface ReceiverParts {
@@ -33,8 +43,10 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
       deliveries,
       metrics: createReceiverMetrics(registry),
       log,
+      rateLimiter: createRateLimiter(config.RATE_LIMIT_PER_TENANT),
       limits: {
         maxEventBytes: config.MAX_EVENT_BYTES,
+        maxEventsPerRequest: config.MAX_EVENTS_PER_REQUEST,
         jobMaxEvents: config.JOB_MAX_EVENTS,
         enqueueTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
         retryAfterSeconds: config.RETRY_AFTER_SECONDS,
@@ -54,7 +66,8 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
     if (stopping) ctx.set('Connection', 'close');
     await next();
   });
-  const server = http.createServer(app.callback());
+  const server = http.createServer(serverOptions(config), app.callback());
+  answerClientErrors(server, log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => {

@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Db } from '../store/db';
-import type { Logger } from '../log';
+import { loggablePath, Logger } from '../log';
 import { ingestRoutes } from '../receive/ingestRoutes';
 import { adminRoutes } from '../admin/adminRoutes';
 import { boardMiddleware } from '../admin/board';
@@ -37,7 +37,11 @@ export function createApp(deps: AppDeps): Koa {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
         ctx.status = 404;
-        ctx.body = { error: `no route for ${ctx.method} ${ctx.path.startsWith('/analytics/') ? '/analytics/…' : ctx.path}` };
+        ctx.body = { error: `no route for ${ctx.method} ${loggablePath(ctx.path)}` };
+      } else if (ctx.status >= 400 && (ctx.body === undefined || ctx.body === null || typeof ctx.body === 'string')) {
+        // The router's 405 and 501 have no body (Koa would send the status text); every refusal here is JSON with a reason.
+        const allowed = ctx.response.get('Allow');
+        ctx.body = { error: `${typeof ctx.body === 'string' ? ctx.body : ctx.message}${allowed ? `: ${ctx.method} is not allowed here, only ${allowed}` : ''}` };
       }
     } catch (error) {
       // Nothing a client sends should get here; a bug answers 500 without details, and the log has them.
@@ -47,8 +51,9 @@ export function createApp(deps: AppDeps): Koa {
     }
     if (ctx.path.startsWith('/api/') || ctx.path.startsWith('/admin/')) ctx.set(ADMIN_HEADERS);
     const route = ctx.state.route ?? (ctx.path.startsWith('/api/') ? 'admin' : 'other');
+    // Metrics name routes, never paths; the log gets a path only with token-like segments masked.
     deps.ingest.metrics.observeRequest(route, ctx.status);
-    deps.log.debug({ method: ctx.method, route, tenantId: ctx.state.tenantId, status: ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    deps.log.debug({ method: ctx.method, route, path: loggablePath(ctx.path), tenantId: ctx.state.tenantId, status: ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
   });
   const ingest = ingestRoutes(deps.ingest, deps.maxBodyBytes);
   const admin = adminRoutes({ db: deps.db, adminToken: deps.adminToken, log: deps.log });

@@ -65,7 +65,8 @@ function groupCompany(raw: Record<string, unknown>, groupType: string): { field:
   const value = Array.isArray(group) ? group[0] : group;
   if (!present(value)) return { field, value: undefined };
   const properties = readExact(raw, `group_properties.${groupType}`);
-  const ownProperties = isPlainObject(properties) && typeof value === 'string' && isPlainObject(properties[value]) ? properties[value] : properties;
+  // Own keys only: a group id like "__proto__" or "constructor" must not find Object.prototype's members.
+  const ownProperties = isPlainObject(properties) && typeof value === 'string' && Object.hasOwn(properties, value) && isPlainObject(properties[value]) ? properties[value] : properties;
   const name = isPlainObject(ownProperties) ? ownProperties.name : undefined;
   return { field, value, name };
 }

@@ -2,6 +2,10 @@
 import { FieldError } from './activityEvent';
 
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+/** With the u flag a surrogate pair is one code point, so this matches only a lone (unpaired) surrogate. */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+/** How deep an event's objects and arrays may nest: far beyond any real event, far below what JSON.stringify's recursion survives. */
+export const MAX_EVENT_DEPTH = 64;
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** Dates must fall between 1970-01-01 and 9999-12-31 UTC. */
 const LATEST_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -20,6 +24,8 @@ export function parseIdentifier(field: string, value: unknown, maxLength = 255):
   if (text === '') return undefined;
   if (text.length > maxLength) throw new FieldError(field, `must be at most ${maxLength} characters, got ${text.length}`);
   if (CONTROL_CHARACTERS.test(text)) throw new FieldError(field, 'must not contain control characters');
+  // A database column stores text as UTF-8, where a lone surrogate becomes U+FFFD: two different ids would become one.
+  if (LONE_SURROGATE.test(text)) throw new FieldError(field, 'must be valid Unicode (it holds an unpaired surrogate)');
   return text;
 }
 
@@ -108,4 +114,18 @@ export function describe(value: unknown): string {
 /** Copies own properties except the named ones, as data: a key like "__proto__" stays a plain key, never a prototype. */
 export function omitKeys(source: Record<string, unknown>, keys: ReadonlySet<string>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(source).filter(([key]) => !keys.has(key)));
+}
+
+/** Whether a parsed JSON value nests objects and arrays more than `limit` levels deep; iterative, so a deep value cannot overflow the stack here. */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop() as { value: unknown; depth: number };
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Object.values(current)) {
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: depth + 1 });
+    }
+  }
+  return false;
 }

@@ -4,7 +4,7 @@ import { amplitudeFields, isAmplitudeEvent } from './amplitude';
 import { planhatFields } from './planhat';
 import { toActivityEvent } from './eventFields';
 import { DEFAULT_SETTINGS, TenantSettings } from '../tenants/settings';
-import { describe, isPlainObject } from './fields';
+import { describe, isPlainObject, MAX_EVENT_DEPTH, nestedDeeperThan } from './fields';
 
 export interface Rejection {
   index: number;
@@ -28,6 +28,8 @@ export interface NormalizeOptions {
   /** Array required (the bulk endpoint), and Planhat's short names id/cId accepted. */
   bulk: boolean;
   maxEventBytes: number;
+  /** Most events the body may hold (MAX_EVENTS_PER_REQUEST); absent: no limit. */
+  maxEvents?: number;
   receivedAt: number;
   /** Byte length of the body, to skip per-event size checks when the whole body is under the limit. */
   bodyBytes: number;
@@ -39,6 +41,9 @@ export interface NormalizeOptions {
 
 export class BodyError extends Error {}
 
+/** The body holds more events than MAX_EVENTS_PER_REQUEST: refused whole (413) before any event is looked at. */
+export class TooManyEventsError extends BodyError {}
+
 export function normalizeBody(body: unknown, options: NormalizeOptions): NormalizedBody {
   let items: unknown[];
   if (Array.isArray(body)) items = body;
@@ -46,12 +51,17 @@ export function normalizeBody(body: unknown, options: NormalizeOptions): Normali
   else if (isPlainObject(body)) items = [body];
   else throw new BodyError(`body must be a JSON object or an array of objects, got ${describe(body)}`);
   if (items.length === 0) throw new BodyError('body holds no events');
+  if (options.maxEvents !== undefined && items.length > options.maxEvents) {
+    throw new TooManyEventsError(`body holds ${items.length} events, over the limit of ${options.maxEvents} per request (MAX_EVENTS_PER_REQUEST); send them in smaller batches`);
+  }
 
   const result: NormalizedBody = { events: [], indexes: [], rejected: [], refusedFields: [], oversized: [], total: items.length };
   const checkSizes = options.bodyBytes > options.maxEventBytes;
   items.forEach((item, index) => {
     try {
       if (!isPlainObject(item)) throw new FieldError('event', `must be an object, got ${describe(item)}`);
+      // Checked before anything serializes the event: JSON.stringify of a very deep value overflows the stack.
+      if (nestedDeeperThan(item, MAX_EVENT_DEPTH)) throw new FieldError('event', `is nested more than ${MAX_EVENT_DEPTH} levels deep`);
       if (checkSizes) {
         const bytes = Buffer.byteLength(JSON.stringify(item));
         if (bytes > options.maxEventBytes) {

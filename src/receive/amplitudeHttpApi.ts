@@ -4,9 +4,9 @@
  * request with any invalid event is refused whole (400, with the invalid events' indexes by field); the SDKs drop
  * those and send the rest again.
  */
-import { BodyError, normalizeBody } from '../normalize/normalizeBody';
+import { BodyError, normalizeBody, TooManyEventsError } from '../normalize/normalizeBody';
 import { describe, isPlainObject } from '../normalize/fields';
-import { IngestDeps, queueAccepted, recordRefusal } from './ingestRequest';
+import { IngestDeps, queueAccepted, rateLimited, recordRefusal } from './ingestRequest';
 import type { DeliveryStart } from '../deliveries/deliveryRecord';
 import type { HttpResult } from './httpResult';
 
@@ -33,6 +33,8 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, deliv
   if (check.status === 'unknown') return amplitudeError(400, 'Invalid API key');
   if (check.status === 'disabled') return recordRefusal(deps, check.tenantId, delivery, amplitudeError(403, 'Forbidden', { detail: 'tenant is disabled' }));
   if (check.status === 'unavailable') return unavailable(deps);
+  const limited = rateLimited(deps, check.tenantId, delivery);
+  if (limited) return amplitudeError(429, 'Too many requests', { detail: (limited.body as { error: string }).error }, limited.headers);
 
   let normalized;
   try {
@@ -40,11 +42,13 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, deliv
       bulk: false,
       amplitudeOnly: true,
       maxEventBytes: deps.limits.maxEventBytes,
+      maxEvents: deps.limits.maxEventsPerRequest,
       receivedAt: delivery.receivedAt,
       bodyBytes: body.length,
       settings: check.settings,
     });
   } catch (error) {
+    if (error instanceof TooManyEventsError) return recordRefusal(deps, check.tenantId, delivery, amplitudeError(413, 'Payload too large', { detail: error.message }));
     if (error instanceof BodyError) return recordRefusal(deps, check.tenantId, delivery, amplitudeError(400, 'Invalid event JSON', { detail: error.message }));
     throw error;
   }

@@ -6,7 +6,8 @@ import type { Queue } from 'bullmq';
 import type { TenantDirectory } from '../tenants/directory';
 import type { IngestJob } from '../queue/ingestQueue';
 import { enqueueEvents, QueueUnavailableError } from '../queue/enqueue';
-import { BodyError, normalizeBody, NormalizedBody, Rejection } from '../normalize/normalizeBody';
+import { BodyError, normalizeBody, NormalizedBody, Rejection, TooManyEventsError } from '../normalize/normalizeBody';
+import type { RateLimiter } from './rateLimit';
 import type { Logger } from '../log';
 import type { TenantSettings } from '../tenants/settings';
 import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
@@ -16,6 +17,7 @@ import { HttpResult } from './httpResult';
 
 export interface IngestLimits {
   maxEventBytes: number;
+  maxEventsPerRequest: number;
   jobMaxEvents: number;
   enqueueTimeoutMs: number;
   retryAfterSeconds: number;
@@ -27,6 +29,8 @@ export interface IngestDeps {
   deliveries: DeliveryOutbox;
   metrics: ReceiverMetrics;
   limits: IngestLimits;
+  /** RATE_LIMIT_PER_TENANT; absent: no limit. */
+  rateLimiter?: RateLimiter;
   log: Logger;
 }
 
@@ -45,7 +49,7 @@ export async function authorizeTenant(deps: IngestDeps, token: string | undefine
   const check = await deps.tenants.check(token);
   switch (check.status) {
     case 'ok':
-      return { tenantId: check.tenantId, settings: check.settings };
+      return rateLimited(deps, check.tenantId, delivery) ?? { tenantId: check.tenantId, settings: check.settings };
     case 'disabled':
       return recordRefusal(deps, check.tenantId, delivery, refusal(403, 'tenant is disabled'));
     case 'unavailable':
@@ -53,6 +57,16 @@ export async function authorizeTenant(deps: IngestDeps, token: string | undefine
     case 'unknown':
       return refusal(401, 'unknown tenant token');
   }
+}
+
+/** The 429 to send when the tenant is over RATE_LIMIT_PER_TENANT in this process, checked before the body is read. */
+export function rateLimited(deps: IngestDeps, tenantId: number, delivery: DeliveryStart): HttpResult | undefined {
+  const decision = deps.rateLimiter?.take(tenantId);
+  if (!decision || decision.allowed) return undefined;
+  const result = refusal(429, `too many requests for this tenant (RATE_LIMIT_PER_TENANT); nothing was accepted, retry after ${decision.retryAfterSeconds} s`, [], {
+    'Retry-After': String(decision.retryAfterSeconds),
+  });
+  return recordRefusal(deps, tenantId, delivery, result);
 }
 
 function unavailable(deps: IngestDeps, reason: string): HttpResult {
@@ -104,11 +118,13 @@ export async function acceptEvents(
     normalized = normalizeBody(parsed, {
       bulk: request.bulk,
       maxEventBytes: deps.limits.maxEventBytes,
+      maxEvents: deps.limits.maxEventsPerRequest,
       receivedAt: request.delivery.receivedAt,
       bodyBytes: request.body.length,
       settings: request.tenant.settings,
     });
   } catch (error) {
+    if (error instanceof TooManyEventsError) return recordRefusal(deps, tenantId, request.delivery, refusal(413, error.message));
     if (error instanceof BodyError) return recordRefusal(deps, tenantId, request.delivery, refusal(400, error.message));
     throw error;
   }

@@ -7,6 +7,7 @@ import { BodyReadError, readBody } from './readBody';
 import { sendResult } from '../http/sendResult';
 import { acceptHttpApiRequest, payloadTooLarge } from './amplitudeHttpApi';
 import { Endpoint, startDelivery } from '../deliveries/deliveryRecord';
+import { contentTypeRefusal } from './contentType';
 
 /** Reads the body; on failure sends the refusal (shaped by `refuse`) and returns undefined. */
 async function bodyOrRefusal(ctx: Context, maxBodyBytes: number, refuse: (error: BodyReadError) => void): Promise<Buffer | undefined> {
@@ -30,6 +31,8 @@ export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
     const auth = await authorizeTenant(deps, ctx.params.token ?? bearerToken(ctx.get('authorization')), delivery);
     if ('status' in auth) return sendResult(ctx, auth);
     ctx.state.tenantId = auth.tenantId;
+    const wrongType = contentTypeRefusal(ctx.get('content-type'));
+    if (wrongType) return sendResult(ctx, recordRefusal(deps, auth.tenantId, delivery, { status: 415, body: { accepted: 0, rejected: [], error: wrongType } }));
     const body = await bodyOrRefusal(ctx, maxBodyBytes, (error) =>
       sendResult(ctx, recordRefusal(deps, auth.tenantId, delivery, { status: error.status, body: { accepted: 0, rejected: [], error: error.message } })),
     );
@@ -40,6 +43,8 @@ export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
   const httpApi = (endpoint: Endpoint) => async (ctx: Context) => {
     const delivery = startDelivery(endpoint, ctx.get('user-agent'), Date.now());
     ctx.state.route = endpoint;
+    const wrongType = contentTypeRefusal(ctx.get('content-type'));
+    if (wrongType) return sendResult(ctx, { status: 415, body: { code: 415, error: wrongType } });
     const body = await bodyOrRefusal(ctx, maxBodyBytes, (error) =>
       sendResult(ctx, error.status === 413 ? payloadTooLarge() : { status: error.status, body: { code: error.status, error: error.message } }),
     );
