@@ -35,14 +35,15 @@ describe('processes: two worker processes racing on one new person', () => {
     const tenant = await newTenant(db);
     const url = `${receiver.baseUrl}/analytics/${tenant.token}`;
     await waitFor('tenant known', async () => (await post(url, { externalId: 'warmup', action: 'x' })).status === 202, 5000);
+    // Both workers are consuming before the events arrive, so both take part in the race.
+    const workerEnv = { ...env.env, LOG_LEVEL: 'debug', WORKER_CONCURRENCY: '2', BATCH_MAX_EVENTS: '3' };
+    workers.push(spawnActivityd(['worker'], workerEnv), spawnActivityd(['worker'], workerEnv));
+    await Promise.all(workers.map((worker) => worker.waitForOutput(CONSUMING)));
     // Half name the person by externalId and email, half by email only, so both identity rules race.
     const replies = await Promise.all(
       Array.from({ length: 50 }, (_, i) => post(url, i % 2 ? { externalId: 'racer', email: 'racer@example.com', action: 'race', insertId: `race-${i}` } : { email: 'racer@example.com', action: 'race', insertId: `race-${i}` })),
     );
     assert.deepEqual(new Set(replies.map((reply) => reply.status)), new Set([202]));
-    const workerEnv = { ...env.env, LOG_LEVEL: 'debug', WORKER_CONCURRENCY: '4', BATCH_MAX_EVENTS: '3' };
-    workers.push(spawnActivityd(['worker'], workerEnv), spawnActivityd(['worker'], workerEnv));
-    await Promise.all(workers.map((worker) => worker.waitForOutput(CONSUMING)));
     await waitFor('51 activities', async () => (await countRows(db, 'activities', { tenant_id: tenant.id })) === 51, 30000);
     const people = await db('end_users').where({ tenant_id: tenant.id }).whereNot({ external_id: 'warmup' }).orWhereNull('external_id').andWhere({ tenant_id: tenant.id });
     assert.equal(people.length, 1, JSON.stringify(people));

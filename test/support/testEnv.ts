@@ -59,6 +59,8 @@ export function createTestEnv(overrides: Record<string, string> = {}): TestEnv {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal',
     JOB_BACKOFF_MS: '50',
     TENANT_REFRESH_MS: '500',
+    // Several workers of one run must not fight over the default metrics port; tests that want it set one.
+    WORKER_METRICS_PORT: '0',
     ...overrides,
   };
   const configWith = (more: Record<string, string>) => loadConfig({ ...env, ...more });
