@@ -1,28 +1,26 @@
 import assert from 'node:assert/strict';
 import { createInstance, Identify } from '@amplitude/analytics-node';
-import { createTestEnv, openMigrated, waitFor, countRows, TestEnv } from './support/testEnv';
-import { startInProcess, newTenant, InProcessDaemon } from './support/daemon';
+import { waitFor, countRows } from './support/testEnv';
+import { newTenant, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
 import { changeTenantSettings, setTenantEnabled } from '../src/store/tenants';
+import { useDaemon } from './support/fixtures';
 
 describe('Amplitude HTTP V2 API', () => {
-  let env: TestEnv;
   let db: Db;
   let daemon: InProcessDaemon;
   let tenant: { id: number; token: string };
 
-  before(async () => {
-    env = createTestEnv({ MAX_BODY_BYTES: '65536' });
-    db = await openMigrated(env.config);
-    tenant = await newTenant(db);
-    daemon = await startInProcess(env.config, db);
-  });
-  after(async () => {
-    await daemon.stop();
-    await db.destroy();
-    await env.cleanup();
-  });
+  useDaemon(
+    {
+      settings: { MAX_BODY_BYTES: '65536' },
+      seed: async (db) => {
+        tenant = await newTenant(db);
+      },
+    },
+    (parts) => ({ db, daemon } = parts),
+  );
 
   const httpApi = (body: unknown, path = '/2/httpapi') => post(`${daemon.baseUrl}${path}`, body);
 

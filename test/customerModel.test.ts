@@ -1,31 +1,31 @@
 import assert from 'node:assert/strict';
-import { createTestEnv, openMigrated, waitFor, countRows, TestEnv, ADMIN_TOKEN } from './support/testEnv';
-import { startInProcess, newTenant, InProcessDaemon } from './support/daemon';
+import { waitFor, countRows, ADMIN_TOKEN } from './support/testEnv';
+import { newTenant, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
 import { changeTenantSettings } from '../src/store/tenants';
+import { useDaemon } from './support/fixtures';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 describe('customer model: companies, assets, projects, mappings, filters and identify (over HTTP)', () => {
-  let env: TestEnv;
   let db: Db;
   let daemon: InProcessDaemon;
   let tenant: { id: number; token: string };
 
+  useDaemon(
+    {
+      perTest: true,
+      seed: async (db) => {
+        tenant = await newTenant(db);
+      },
+    },
+    (parts) => ({ db, daemon } = parts),
+  );
   beforeEach(async () => {
-    env = createTestEnv();
-    db = await openMigrated(env.config);
-    tenant = await newTenant(db);
-    daemon = await startInProcess(env.config, db);
     await waitFor('tenant known', async () => (await post(ingestUrl(), { externalId: 'warmup', action: 'warmup' })).status === 202, 5000);
     // `send` counts activities before and after: the warmup must be stored first, or it is counted as the test's own.
     await waitFor('the warmup activity', async () => (await countRows(db, 'activities', { tenant_id: tenant.id })) >= 1);
-  });
-  afterEach(async () => {
-    await daemon.stop();
-    await db.destroy();
-    await env.cleanup();
   });
 
   const ingestUrl = () => `${daemon.baseUrl}/analytics/${tenant.token}`;

@@ -7,25 +7,16 @@ import { post, request } from './support/http';
 import { Db } from '../src/store/db';
 import { ADMIN_ROUTES } from '../src/admin/routeTable';
 import { pruneDeliveries } from '../src/store/deliveries';
+import { useDaemon } from './support/fixtures';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 describe('operations: admin API, delivery log, metrics and health (over HTTP)', () => {
-  let env: TestEnv;
   let db: Db;
   let daemon: InProcessDaemon;
   const api = (path: string, init: { method?: string; body?: unknown } = {}) => request(`${daemon.baseUrl}/api/v1${path}`, { ...init, headers: admin });
 
-  before(async () => {
-    env = createTestEnv();
-    db = await openMigrated(env.config);
-    daemon = await startInProcess(env.config, db);
-  });
-  after(async () => {
-    await daemon.stop();
-    await db.destroy();
-    await env.cleanup();
-  });
+  useDaemon({}, (parts) => ({ db, daemon } = parts));
 
   it('creates a tenant (201, token shown once), lists tenants without tokens, and the token ingests', async () => {
     const created = await api('/tenants', { body: { name: 'ops-acme' } });
@@ -184,20 +175,9 @@ describe('operations: admin API, delivery log, metrics and health (over HTTP)', 
 });
 
 describe('operations: readiness when a dependency is down', () => {
-  let env: TestEnv;
-  let db: Db;
   let daemon: InProcessDaemon;
 
-  before(async () => {
-    env = createTestEnv({ REDIS_URL: 'redis://127.0.0.1:1', ENQUEUE_TIMEOUT_MS: '200' });
-    db = await openMigrated(env.config);
-    daemon = await startInProcess(env.config, db, { worker: false });
-  });
-  after(async () => {
-    await daemon.stop();
-    await db.destroy();
-    await env.cleanup();
-  });
+  useDaemon({ settings: { REDIS_URL: 'redis://127.0.0.1:1', ENQUEUE_TIMEOUT_MS: '200' }, worker: false }, (parts) => ({ daemon } = parts));
 
   it('/readyz answers 503 and says Redis is down; /healthz still 200', async () => {
     const ready = await request(`${daemon.baseUrl}/readyz`);

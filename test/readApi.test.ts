@@ -1,41 +1,37 @@
 import assert from 'node:assert/strict';
-import { createTestEnv, openMigrated, TestEnv, ADMIN_TOKEN } from './support/testEnv';
-import { startInProcess, newTenant, InProcessDaemon } from './support/daemon';
+import { ADMIN_TOKEN } from './support/testEnv';
+import { newTenant, InProcessDaemon } from './support/daemon';
 import { request } from './support/http';
-import { Db } from '../src/store/db';
 import { writeBatch } from '../src/store/writeBatch';
 import { ActivityEvent } from '../src/normalize/activityEvent';
+import { useDaemon } from './support/fixtures';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const event = (fields: Partial<ActivityEvent> & { insertId: string }): ActivityEvent => ({ action: 'use', date: Date.UTC(2024, 0, 1), count: 1, weight: 1, info: {}, ...fields });
 
 describe('read API', () => {
-  let env: TestEnv;
-  let db: Db;
   let daemon: InProcessDaemon;
   let tenantId: number;
   let otherTenantId: number;
   const get = (path: string, headers: Record<string, string> = admin) => request(`${daemon.baseUrl}${path}`, { headers });
 
-  before(async () => {
-    env = createTestEnv();
-    db = await openMigrated(env.config);
-    tenantId = (await newTenant(db)).id;
-    otherTenantId = (await newTenant(db)).id;
-    const events: ActivityEvent[] = [];
-    for (let i = 0; i < 25; i++) {
-      events.push(event({ externalId: `user-${i % 5}`, email: `user${i % 5}@example.com`, companyExternalId: i % 5 < 2 ? 'acme' : 'globex', action: i % 2 ? 'login' : 'export', date: Date.UTC(2024, 0, 1 + i), insertId: `r-${i}` }));
-    }
-    events.push(event({ email: 'loner@example.com', insertId: 'loner', name: 'Lone Ranger' }));
-    await writeBatch(db, [{ tenantId, receivedAt: Date.UTC(2024, 5, 1), events }]);
-    await writeBatch(db, [{ tenantId: otherTenantId, receivedAt: 1, events: [event({ externalId: 'user-0', insertId: 'other' })] }]);
-    daemon = await startInProcess(env.config, db, { worker: false });
-  });
-  after(async () => {
-    await daemon.stop();
-    await db.destroy();
-    await env.cleanup();
-  });
+  useDaemon(
+    {
+      worker: false,
+      seed: async (db) => {
+        tenantId = (await newTenant(db)).id;
+        otherTenantId = (await newTenant(db)).id;
+        const events: ActivityEvent[] = [];
+        for (let i = 0; i < 25; i++) {
+          events.push(event({ externalId: `user-${i % 5}`, email: `user${i % 5}@example.com`, companyExternalId: i % 5 < 2 ? 'acme' : 'globex', action: i % 2 ? 'login' : 'export', date: Date.UTC(2024, 0, 1 + i), insertId: `r-${i}` }));
+        }
+        events.push(event({ email: 'loner@example.com', insertId: 'loner', name: 'Lone Ranger' }));
+        await writeBatch(db, [{ tenantId, receivedAt: Date.UTC(2024, 5, 1), events }]);
+        await writeBatch(db, [{ tenantId: otherTenantId, receivedAt: 1, events: [event({ externalId: 'user-0', insertId: 'other' })] }]);
+      },
+    },
+    (parts) => ({ daemon } = parts),
+  );
 
   it('401 without the admin token, or with a wrong one', async () => {
     const none = await get(`/api/v1/tenants/${tenantId}/endusers`, {});
@@ -124,20 +120,9 @@ describe('read API', () => {
 });
 
 describe('read API without ADMIN_TOKEN', () => {
-  let env: TestEnv;
-  let db: Db;
   let daemon: InProcessDaemon;
 
-  before(async () => {
-    env = createTestEnv({ ADMIN_TOKEN: '' });
-    db = await openMigrated(env.config);
-    daemon = await startInProcess(env.config, db, { worker: false });
-  });
-  after(async () => {
-    await daemon.stop();
-    await db.destroy();
-    await env.cleanup();
-  });
+  useDaemon({ settings: { ADMIN_TOKEN: '' }, worker: false }, (parts) => ({ daemon } = parts));
 
   it('answers 401 and says why', async () => {
     const reply = await request(`${daemon.baseUrl}/api/v1/tenants/1/endusers`, { headers: { authorization: 'Bearer anything-at-all-here' } });

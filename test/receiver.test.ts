@@ -1,30 +1,28 @@
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { createTestEnv, openMigrated, waitFor, countRows, TestEnv, ADMIN_TOKEN, TEST_DATABASE_NAME } from './support/testEnv';
-import { startInProcess, newTenant, InProcessDaemon } from './support/daemon';
+import { waitFor, countRows, ADMIN_TOKEN, TEST_DATABASE_NAME } from './support/testEnv';
+import { newTenant, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
 import { rotateTenantToken, setTenantEnabled } from '../src/store/tenants';
+import { useDaemon } from './support/fixtures';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 describe(`receiver: the ingest contract over real HTTP, Redis and ${TEST_DATABASE_NAME}`, () => {
-  let env: TestEnv;
   let db: Db;
   let daemon: InProcessDaemon;
   let tenant: { id: number; token: string };
 
-  before(async () => {
-    env = createTestEnv({ MAX_EVENT_BYTES: '2048', MAX_BODY_BYTES: '65536' });
-    db = await openMigrated(env.config);
-    tenant = await newTenant(db, 'receiver-test');
-    daemon = await startInProcess(env.config, db);
-  });
-  after(async () => {
-    await daemon.stop();
-    await db.destroy();
-    await env.cleanup();
-  });
+  useDaemon(
+    {
+      settings: { MAX_EVENT_BYTES: '2048', MAX_BODY_BYTES: '65536' },
+      seed: async (db) => {
+        tenant = await newTenant(db, 'receiver-test');
+      },
+    },
+    (parts) => ({ db, daemon } = parts),
+  );
 
   const url = (path: string) => `${daemon.baseUrl}${path}`;
   const activitiesOf = async (externalId: string) =>
@@ -196,22 +194,19 @@ describe(`receiver: the ingest contract over real HTTP, Redis and ${TEST_DATABAS
 });
 
 describe('receiver: Redis unreachable', () => {
-  let env: TestEnv;
-  let db: Db;
   let daemon: InProcessDaemon;
   let tenant: { token: string };
 
-  before(async () => {
-    env = createTestEnv({ REDIS_URL: 'redis://127.0.0.1:1', RETRY_AFTER_SECONDS: '17' });
-    db = await openMigrated(env.config);
-    tenant = await newTenant(db);
-    daemon = await startInProcess(env.config, db, { worker: false });
-  });
-  after(async () => {
-    await daemon.stop();
-    await db.destroy();
-    await env.cleanup();
-  });
+  useDaemon(
+    {
+      settings: { REDIS_URL: 'redis://127.0.0.1:1', RETRY_AFTER_SECONDS: '17' },
+      worker: false,
+      seed: async (db) => {
+        tenant = await newTenant(db);
+      },
+    },
+    (parts) => ({ daemon } = parts),
+  );
 
   it('503 with Retry-After and nothing accepted', async () => {
     const reply = await post(`${daemon.baseUrl}/analytics/${tenant.token}`, [{ externalId: 'u', action: 'x' }]);

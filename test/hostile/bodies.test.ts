@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { createTestEnv, openMigrated, countRows, TestEnv } from '../support/testEnv';
-import { startInProcess, newTenant, InProcessDaemon } from '../support/daemon';
+import { countRows } from '../support/testEnv';
+import { newTenant, InProcessDaemon } from '../support/daemon';
 import { post, request } from '../support/http';
 import { rawExchange } from '../support/rawHttp';
 import { Db } from '../../src/store/db';
+import { useDaemon } from '../support/fixtures';
 
 const LIMIT = 1024 * 1024;
 
@@ -27,23 +28,22 @@ function head(path: string, headers: Record<string, string | number>): string {
 }
 
 describe('hostile bodies: truncated, mistyped, compressed bombs, too deep, too many', () => {
-  let env: TestEnv;
   let db: Db;
   let daemon: InProcessDaemon;
   let tenant: { id: number; token: string };
   let port: number;
 
+  useDaemon(
+    {
+      settings: { MAX_BODY_BYTES: String(LIMIT), MAX_EVENTS_PER_REQUEST: '100' },
+      seed: async (db) => {
+        tenant = await newTenant(db, 'bodies');
+      },
+    },
+    (parts) => ({ db, daemon } = parts),
+  );
   before(async () => {
-    env = createTestEnv({ MAX_BODY_BYTES: String(LIMIT), MAX_EVENTS_PER_REQUEST: '100' });
-    db = await openMigrated(env.config);
-    tenant = await newTenant(db, 'bodies');
-    daemon = await startInProcess(env.config, db);
     port = (daemon.daemon.receiverPort as number);
-  });
-  after(async () => {
-    await daemon.stop();
-    await db.destroy();
-    await env.cleanup();
   });
 
   const path = () => `/analytics/${tenant.token}`;

@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
-import { createTestEnv, openMigrated, waitFor, TestEnv, ADMIN_TOKEN } from '../support/testEnv';
-import { startInProcess, newTenant, InProcessDaemon } from '../support/daemon';
+import { waitFor, TestEnv, ADMIN_TOKEN } from '../support/testEnv';
+import { newTenant, InProcessDaemon } from '../support/daemon';
 import { request } from '../support/http';
-import { Db } from '../../src/store/db';
 import { connectRedis } from '../../src/queue/redis';
 import { openIngestQueue } from '../../src/queue/ingestQueue';
+import { useDaemon } from '../support/fixtures';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const DANGEROUS_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '__defineGetter__', 'valueOf'];
@@ -99,22 +99,19 @@ function prototypeSnapshot(): string {
 describe('hostile input: property-based, over real HTTP', function () {
   this.timeout(120000);
   let env: TestEnv;
-  let db: Db;
   let daemon: InProcessDaemon;
   let tenant: { id: number; token: string };
   const prototypeBefore = prototypeSnapshot();
 
-  before(async () => {
-    env = createTestEnv({ MAX_BODY_BYTES: String(256 * 1024), MAX_EVENT_BYTES: String(32 * 1024), MAX_EVENTS_PER_REQUEST: '50' });
-    db = await openMigrated(env.config);
-    tenant = await newTenant(db, 'properties');
-    daemon = await startInProcess(env.config, db);
-  });
-  after(async () => {
-    await daemon.stop();
-    await db.destroy();
-    await env.cleanup();
-  });
+  useDaemon(
+    {
+      settings: { MAX_BODY_BYTES: String(256 * 1024), MAX_EVENT_BYTES: String(32 * 1024), MAX_EVENTS_PER_REQUEST: '50' },
+      seed: async (db) => {
+        tenant = await newTenant(db, 'properties');
+      },
+    },
+    (parts) => ({ env, daemon } = parts),
+  );
 
   /** Every accepted event reached the database: nothing left in the queue, and no job failed in the worker. */
   async function queueSettled(): Promise<void> {

@@ -1,26 +1,16 @@
 import assert from 'node:assert/strict';
-import { createTestEnv, openMigrated, TestEnv } from '../support/testEnv';
-import { startInProcess, newTenant, InProcessDaemon } from '../support/daemon';
+import { newTenant, InProcessDaemon } from '../support/daemon';
 import { post } from '../support/http';
 import { rawExchange } from '../support/rawHttp';
 import { createRateLimiter } from '../../src/receive/rateLimit';
 import { Db } from '../../src/store/db';
+import { useDaemon } from '../support/fixtures';
 
 describe('slow and abusive clients: header and request timeouts, per-tenant rate limit', () => {
-  let env: TestEnv;
   let db: Db;
   let daemon: InProcessDaemon;
 
-  before(async () => {
-    env = createTestEnv({ HEADERS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '2500', RATE_LIMIT_PER_TENANT: '5' });
-    db = await openMigrated(env.config);
-    daemon = await startInProcess(env.config, db);
-  });
-  after(async () => {
-    await daemon.stop();
-    await db.destroy();
-    await env.cleanup();
-  });
+  useDaemon({ settings: { HEADERS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '2500', RATE_LIMIT_PER_TENANT: '5' } }, (parts) => ({ db, daemon } = parts));
 
   it('a client trickling its headers in byte by byte (slowloris) is cut off with 408 after HEADERS_TIMEOUT_MS', async () => {
     const tenant = await newTenant(db);

@@ -1,29 +1,33 @@
 import assert from 'node:assert/strict';
-import { createTestEnv, openMigrated, waitFor, TestEnv, ADMIN_TOKEN } from '../support/testEnv';
-import { startInProcess, newTenant, InProcessDaemon } from '../support/daemon';
+import { waitFor, ADMIN_TOKEN } from '../support/testEnv';
+import { newTenant, InProcessDaemon } from '../support/daemon';
 import { post, request } from '../support/http';
 import { changeTenantSettings } from '../../src/store/tenants';
 import { Db } from '../../src/store/db';
+import { useDaemon } from '../support/fixtures';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const ROUTES = ['endusers', 'activities', 'companies', 'assets', 'projects'] as const;
 const TABLE = { endusers: 'end_users', activities: 'activities', companies: 'companies', assets: 'assets', projects: 'projects' } as const;
 
 describe('tenant isolation: a token writes only its tenant, and each tenant route reads only its tenant', () => {
-  let env: TestEnv;
   let db: Db;
   let daemon: InProcessDaemon;
   let a: { id: number; token: string };
   let b: { id: number; token: string };
 
+  useDaemon(
+    {
+      seed: async (db) => {
+        a = await newTenant(db, 'tenant-a');
+        b = await newTenant(db, 'tenant-b');
+        await changeTenantSettings(db, a.id, { excludeActions: 'Dropped' });
+        await changeTenantSettings(db, b.id, { excludeActions: 'Dropped' });
+      },
+    },
+    (parts) => ({ db, daemon } = parts),
+  );
   before(async () => {
-    env = createTestEnv();
-    db = await openMigrated(env.config);
-    a = await newTenant(db, 'tenant-a');
-    b = await newTenant(db, 'tenant-b');
-    await changeTenantSettings(db, a.id, { excludeActions: 'Dropped' });
-    await changeTenantSettings(db, b.id, { excludeActions: 'Dropped' });
-    daemon = await startInProcess(env.config, db);
     const url = (path: string) => `${daemon.baseUrl}${path}`;
     // The same ids in both tenants, and every way an event could try to name the other tenant.
     const same = (tag: string, other: { id: number }) => ({
@@ -41,11 +45,6 @@ describe('tenant isolation: a token writes only its tenant, and each tenant rout
       const [{ n }] = await db('activities').count({ n: '*' });
       return Number(n) === 5;
     });
-  });
-  after(async () => {
-    await daemon.stop();
-    await db.destroy();
-    await env.cleanup();
   });
 
   const read = async (tenantId: number, route: string, query = '') => {

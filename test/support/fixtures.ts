@@ -1,0 +1,43 @@
+/**
+ * The usual set-up of a test suite: its own Redis prefix and database, migrated, optionally seeded, with activityd
+ * running in this process; all of it torn down afterwards. `receive` hands the parts to the suite's variables.
+ */
+import { createTestEnv, openMigrated, TestEnv } from './testEnv';
+import { startInProcess, InProcessDaemon } from './daemon';
+import type { Db } from '../../src/store/db';
+
+export interface DaemonParts {
+  env: TestEnv;
+  db: Db;
+  daemon: InProcessDaemon;
+}
+
+export interface DaemonFixture {
+  /** Settings for this suite's processes. */
+  settings?: Record<string, string>;
+  /** Run the worker too (default), or only the receiver. */
+  worker?: boolean;
+  /** Runs before activityd starts, e.g. to create tenants it should know from its first load. */
+  seed?: (db: Db) => Promise<void>;
+  /** A fresh set for every test instead of one for the suite. */
+  perTest?: boolean;
+}
+
+export function useDaemon(fixture: DaemonFixture, receive: (parts: DaemonParts) => void): void {
+  let parts: Partial<DaemonParts> = {};
+  const setUp = async () => {
+    parts.env = createTestEnv(fixture.settings);
+    parts.db = await openMigrated(parts.env.config);
+    await fixture.seed?.(parts.db);
+    parts.daemon = await startInProcess(parts.env.config, parts.db, { worker: fixture.worker ?? true });
+    receive(parts as DaemonParts);
+  };
+  const tearDown = async () => {
+    await parts.daemon?.stop();
+    await parts.db?.destroy();
+    await parts.env?.cleanup();
+    parts = {};
+  };
+  (fixture.perTest ? beforeEach : before)(setUp);
+  (fixture.perTest ? afterEach : after)(tearDown);
+}
