@@ -6,6 +6,8 @@ import { createTestEnv, openMigrated, waitFor, countRows, TestEnv } from './supp
 import { startInProcess, newTenant, spawnActivityd, ensureStopped, ChildDaemon, InProcessDaemon } from './support/daemon';
 import { post } from './support/http';
 import { Db } from '../src/store/db';
+import { openJob, sealJob } from '../src/queue/jobCipher';
+import type { SealedJob } from '../src/queue/ingestQueue';
 
 const CONSUMING = /worker consuming the ingest queue/;
 
@@ -57,6 +59,19 @@ describe('job encryption at rest in Redis (JOB_ENCRYPTION_KEY)', function () {
     await plain.stop();
     await db.destroy();
     await env.cleanup();
+  });
+
+  it('a sealed job opens only with its key, unaltered, as a job of its own tenant', () => {
+    const keyBytes = Buffer.from(key, 'base64');
+    const job = { tenantId: 7, receivedAt: 1, events: [], delivery: { id: 'd', indexes: [] } };
+    const sealed = sealJob(keyBytes, job) as SealedJob;
+    assert.deepEqual(openJob(keyBytes, sealed), job);
+    assert.throws(() => openJob(crypto.randomBytes(32), sealed), /does not open/);
+    assert.throws(() => openJob(undefined, sealed), /JOB_ENCRYPTION_KEY is not set/);
+    assert.throws(() => openJob(keyBytes, { ...sealed, tenantId: 8 }), /does not open/, 'moved to another tenant');
+    const body = Buffer.from(sealed.sealed.slice('aes256gcm:'.length), 'base64');
+    body[body.length - 1] ^= 1;
+    assert.throws(() => openJob(keyBytes, { ...sealed, sealed: 'aes256gcm:' + body.toString('base64') }), /does not open/, 'altered');
   });
 
   it('refuses a key that is not base64 of 32 bytes, without echoing it', async () => {
