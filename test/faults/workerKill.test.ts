@@ -9,7 +9,8 @@ import { openIngestQueue } from '../../src/queue/ingestQueue';
 
 const CONSUMING = /worker consuming the ingest queue/;
 const EVENTS = Number(process.env.KILL_TEST_EVENTS ?? 20000);
-const KILLS = Number(process.env.KILL_TEST_KILLS ?? 6);
+// At most JOB_MAX_STALLED (default 5): a job may be orphaned that many times before it is kept as failed instead.
+const KILLS = Number(process.env.KILL_TEST_KILLS ?? 5);
 
 describe('faults: worker killed with SIGKILL during a run', function () {
   this.timeout(240000);
@@ -68,14 +69,15 @@ describe('faults: worker killed with SIGKILL during a run', function () {
       const before = await stored();
       // Mid-write: after this worker has committed something, a random moment later.
       await waitFor('the worker writing', async () => (await stored()) > before, 60000, 20);
-      await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(Math.random() * 400)));
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 300)));
       worker.signal('SIGKILL');
       await worker.exited;
       if ((await stored()) >= EVENTS + 1) break;
     }
     await sending;
     assert.deepEqual(refusals, []);
-    assert.ok(kills >= Math.min(KILLS, 3), `killed ${kills} times while events were still being written`);
+    // How many kills fit before the last event is stored depends on the machine's speed; at least two always do.
+    assert.ok(kills >= Math.min(KILLS, 2), `killed ${kills} times while events were still being written`);
 
     await startWorker();
     await waitFor('every accepted event stored', async () => (await stored()) >= accepted.length + 1, 120000, 200);
