@@ -99,3 +99,12 @@ export function parseDatabaseUrl(raw: string): DatabaseTarget {
   }
   return { client: 'sqlite', filename: path.resolve(value) };
 }
+
+/** An AES-256 key as base64 of exactly 32 bytes, or empty (off). Never echoes the value: it is a secret. */
+export function parseKey(raw: string): Buffer | undefined {
+  const value = raw.trim();
+  if (value === '') return undefined;
+  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : Buffer.alloc(0);
+  if (key.length !== 32) throw new Error('must be base64 of exactly 32 bytes (openssl rand -base64 32)');
+  return key;
+}

@@ -3,7 +3,7 @@
  * `loadConfig` validates them all at start-up; a bad value stops the process with a message naming the setting.
  * The README's settings table mirrors this file (a test checks that each setting is documented there).
  */
-import { parseBoolean, parseDatabaseUrl, parseEnum, parseInteger, parseRedisUrl, parseString, parseUrl, DatabaseTarget } from './parsers';
+import { parseBoolean, parseDatabaseUrl, parseEnum, parseInteger, parseKey, parseRedisUrl, parseString, parseUrl, DatabaseTarget } from './parsers';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -44,6 +44,12 @@ export const settings = {
   JOB_ATTEMPTS: { default: '10', parse: parseInteger(1, 1000), doc: 'tries a job gets against transient failures before it is kept as failed' },
   /** First retry delay; each further retry doubles it. */
   JOB_BACKOFF_MS: { default: '1000', parse: parseInteger(1, 3600000), doc: 'first retry delay in ms; each retry doubles it' },
+  /** BullMQ lockDuration: how long a worker's claim on a job lasts without renewal. A worker that dies (SIGKILL, power loss) stops renewing, and its jobs count as stalled once the lock runs out. */
+  JOB_LOCK_MS: { default: '30000', parse: parseInteger(1000, 3600000), doc: 'how long a worker\'s claim on a job lasts unrenewed (BullMQ lockDuration)' },
+  /** BullMQ stalledInterval: how often workers look for jobs whose lock ran out and put them back in the queue. */
+  STALLED_CHECK_MS: { default: '30000', parse: parseInteger(500, 3600000), doc: 'how often workers put stalled jobs back in the queue (BullMQ stalledInterval)' },
+  /** BullMQ maxStalledCount: how many times a job may stall (its worker died) before it is failed; failed jobs stay replayable. */
+  JOB_MAX_STALLED: { default: '5', parse: parseInteger(0, 1000), doc: 'times a job may be orphaned by a dying worker before it is kept as failed' },
   /** Most events written in one database transaction. */
   BATCH_MAX_EVENTS: { default: '2000', parse: parseInteger(1, 100000), doc: 'most events the worker writes in one transaction' },
   /** How long the receiver waits for Redis to acknowledge an enqueue before answering 503. */
@@ -62,6 +68,8 @@ export const settings = {
   WORKER_METRICS_PORT: { default: '9464', parse: parseInteger(0, 65535), doc: 'port of a worker process\'s /metrics, /healthz and /readyz (0: off)' },
   /** How long the delivery log keeps each request; the worker prunes older ones. */
   DELIVERY_RETENTION_DAYS: { default: '14', parse: parseInteger(1, 3650), doc: 'days the delivery log keeps each request' },
+  /** AES-256-GCM key (32 bytes, base64) for job payloads and delivery records at rest in Redis; empty: stored as plain JSON. */
+  JOB_ENCRYPTION_KEY: { default: '', parse: parseKey, doc: 'base64 of 32 random bytes: encrypts job payloads in Redis (unset: off)' },
   /** Whether `start` creates tenant "default" when the database has no tenant. */
   CREATE_DEFAULT_TENANT: { default: 'true', parse: parseBoolean, doc: 'whether `start` creates tenant "default" in an empty database' },
 } as const;

@@ -39,6 +39,8 @@ describe('config', () => {
       [{ TENANT_REFRESH_MS: '10000' }, /TENANT_REFRESH_MS must be between 100 and 5000/],
       [{ QUEUE_PREFIX: 'has space' }, /QUEUE_PREFIX must match/],
       [{ CREATE_DEFAULT_TENANT: 'maybe' }, /CREATE_DEFAULT_TENANT must be true or false/],
+      [{ JOB_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }, /JOB_ENCRYPTION_KEY must be base64 of exactly 32 bytes/],
+      [{ STALLED_CHECK_MS: '0' }, /STALLED_CHECK_MS must be between 500 and 3600000/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && message.test(error.message), JSON.stringify(env));

@@ -186,6 +186,15 @@ describe(`receiver: the ingest contract over real HTTP, Redis and ${TEST_DATABAS
     assert.equal(await countRows(db, 'activities', { insert_id: 'resend-ins' }), 1);
   });
 
+  it('the same event resent without an insert id is a new event: two activities', async () => {
+    const event = { event_type: 'Resent without id', user_id: 'resend-2', time: 1700000000000 };
+    assert.equal((await post(url(`/analytics/${tenant.token}`), event)).status, 202);
+    assert.equal((await post(url(`/analytics/${tenant.token}`), event)).status, 202);
+    await waitFor('both stored', async () => (await activitiesOf('resend-2')).length === 2);
+    const ids = (await activitiesOf('resend-2')).map((activity: { insertId: string }) => activity.insertId);
+    assert.notEqual(ids[0], ids[1], 'each got its own insert id at the receiver');
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const reply = await request(url('/nothing-here'));
     assert.equal(reply.status, 404);

@@ -228,7 +228,7 @@ async function runFailedCommand(config: Config, args: string[]): Promise<number>
     if (positional.length > 0) throw new UsageError('failed list takes no arguments besides --limit N');
     const limit = values['--limit'] === undefined ? 100 : Number(values['--limit']);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100000) throw new UsageError('--limit must be a whole number from 1 to 100000');
-    printJson(await withQueue(config, (handle) => listFailed(handle.queue, limit)));
+    printJson(await withQueue(config, (handle) => listFailed(handle.queue, limit, config.JOB_ENCRYPTION_KEY)));
     return 0;
   }
   if (verb === 'retry' || verb === 'discard') {

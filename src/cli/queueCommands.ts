@@ -1,10 +1,11 @@
 /** `activityd status` and `activityd failed list|retry|discard`: the queue as operators see it. */
 import type { Queue } from 'bullmq';
 import type { Db } from '../store/db';
-import type { IngestJob } from '../queue/ingestQueue';
+import type { StoredJob } from '../queue/ingestQueue';
 import { createProgress } from './progress';
+import { isSealedJob, openJob } from '../queue/jobCipher';
 
-export async function queueStatus(queue: Queue<IngestJob>, db: Db) {
+export async function queueStatus(queue: Queue<StoredJob>, db: Db) {
   const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
   const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
   const since = Date.now() - 60000;
@@ -17,13 +18,23 @@ export async function queueStatus(queue: Queue<IngestJob>, db: Db) {
   };
 }
 
-export async function listFailed(queue: Queue<IngestJob>, limit: number) {
+/** Opens an encrypted job with the key, if it opens; else the counts it cannot show are null. */
+function readable(key: Buffer | undefined, data: StoredJob) {
+  try {
+    return openJob(key, data);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function listFailed(queue: Queue<StoredJob>, limit: number, encryptionKey?: Buffer) {
   const jobs = await queue.getFailed(0, limit - 1);
   return jobs.map((job) => ({
     id: job.id,
     tenantId: job.data.tenantId,
-    events: job.data.events.length,
-    deliveryId: job.data.delivery?.id ?? null,
+    encrypted: isSealedJob(job.data),
+    events: readable(encryptionKey, job.data)?.events.length ?? null,
+    deliveryId: readable(encryptionKey, job.data)?.delivery?.id ?? null,
     attemptsMade: job.attemptsMade,
     failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
     reason: job.failedReason,
@@ -31,7 +42,7 @@ export async function listFailed(queue: Queue<IngestJob>, limit: number) {
 }
 
 /** The failed jobs named, or all of them; ids that are not failed jobs are reported, not guessed at. */
-async function selectFailed(queue: Queue<IngestJob>, ids: string[], all: boolean) {
+async function selectFailed(queue: Queue<StoredJob>, ids: string[], all: boolean) {
   if (all) return { jobs: await queue.getFailed(0, -1), missing: [] as string[] };
   const jobs = [];
   const missing: string[] = [];
@@ -44,7 +55,7 @@ async function selectFailed(queue: Queue<IngestJob>, ids: string[], all: boolean
 }
 
 /** Puts failed jobs back in the queue with a fresh retry budget; their events keep their insertIds, so a replay never stores twice. */
-export async function retryFailed(queue: Queue<IngestJob>, ids: string[], all: boolean) {
+export async function retryFailed(queue: Queue<StoredJob>, ids: string[], all: boolean) {
   const { jobs, missing } = await selectFailed(queue, ids, all);
   const progress = createProgress(jobs.length, 'retrying failed jobs');
   let retried = 0;
@@ -57,7 +68,7 @@ export async function retryFailed(queue: Queue<IngestJob>, ids: string[], all: b
   return { retried, notFailed: missing };
 }
 
-export async function discardFailed(queue: Queue<IngestJob>, ids: string[], all: boolean) {
+export async function discardFailed(queue: Queue<StoredJob>, ids: string[], all: boolean) {
   const { jobs, missing } = await selectFailed(queue, ids, all);
   const progress = createProgress(jobs.length, 'discarding failed jobs');
   let discarded = 0;

@@ -32,7 +32,7 @@ function workerOpsPort(config: Config): number {
 export async function startDaemon(config: Config, db: Db, log: Logger, role: Role): Promise<RunningDaemon> {
   const handle = await openQueueHandle(config, log);
   const registry = createMetricsRegistry(handle.queue);
-  const deliveries = createDeliveryOutbox(handle.redis, queuePrefix(config), log);
+  const deliveries = createDeliveryOutbox(handle.redis, queuePrefix(config), log, config.JOB_ENCRYPTION_KEY);
   let receiver: RunningReceiver | undefined;
   let worker: IngestWorker | undefined;
   let deliveryLog: DeliveryLogWriter | undefined;
@@ -40,7 +40,7 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
   if (role !== 'worker') receiver = await startReceiver(config, db, log, { handle, registry, deliveries });
   if (role !== 'receiver') {
     worker = await startIngestWorker(config, db, log, registry, deliveries);
-    deliveryLog = startDeliveryLogWriter(handle.redis, db, queuePrefix(config), config.DELIVERY_RETENTION_DAYS, log);
+    deliveryLog = startDeliveryLogWriter(handle.redis, db, { prefix: queuePrefix(config), retentionDays: config.DELIVERY_RETENTION_DAYS, encryptionKey: config.JOB_ENCRYPTION_KEY }, log);
   }
   if (role === 'worker' && config.WORKER_METRICS_PORT !== 0) {
     ops = await startOpsServer(workerOpsPort(config), config.HOST, registry, handle.redis, db);

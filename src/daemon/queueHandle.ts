@@ -4,11 +4,11 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../../config';
 import type { Logger } from '../log';
 import { connectRedis } from '../queue/redis';
-import { IngestJob, openIngestQueue } from '../queue/ingestQueue';
+import { StoredJob, openIngestQueue } from '../queue/ingestQueue';
 
 export interface QueueHandle {
   redis: Redis;
-  queue: Queue<IngestJob>;
+  queue: Queue<StoredJob>;
   close(): Promise<void>;
 }
 

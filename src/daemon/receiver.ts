@@ -50,6 +50,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
         jobMaxEvents: config.JOB_MAX_EVENTS,
         enqueueTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
         retryAfterSeconds: config.RETRY_AFTER_SECONDS,
+        encryptionKey: config.JOB_ENCRYPTION_KEY,
       },
     },
     db,

@@ -7,12 +7,16 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log';
 import type { DeliveryRecord, JobDelivery } from './deliveryRecord';
+import { sealText } from '../queue/jobCipher';
 
 export type OutboxEntry =
   | { kind: 'record'; record: DeliveryRecord }
   | { kind: 'failed'; delivery: JobDelivery; insertIds: string[]; error: string; at: number };
 
 export const MAX_BUFFERED_RECORDS = 10000;
+
+/** Associated data of a sealed outbox entry: it opens only as one. */
+export const OUTBOX_CONTEXT = 'delivery-outbox';
 
 export function deliveryListKey(prefix: string): string {
   return `${prefix}:deliveries`;
@@ -25,7 +29,8 @@ export interface DeliveryOutbox {
   flush(): Promise<void>;
 }
 
-export function createDeliveryOutbox(redis: Redis, prefix: string, log: Logger): DeliveryOutbox {
+/** With `encryptionKey` (JOB_ENCRYPTION_KEY) entries are sealed: rejection messages and errors may quote what people sent. */
+export function createDeliveryOutbox(redis: Redis, prefix: string, log: Logger, encryptionKey?: Buffer): DeliveryOutbox {
   const key = deliveryListKey(prefix);
   const buffered: string[] = [];
   let dropped = 0;
@@ -55,7 +60,8 @@ export function createDeliveryOutbox(redis: Redis, prefix: string, log: Logger):
       buffered.shift();
       dropped += 1;
     }
-    buffered.push(JSON.stringify(entry));
+    const text = JSON.stringify(entry);
+    buffered.push(encryptionKey ? sealText(encryptionKey, text, OUTBOX_CONTEXT) : text);
     void flush();
   };
 

@@ -6,7 +6,8 @@ import type { Redis } from 'ioredis';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { pruneDeliveries, writeOutboxEntries } from '../store/deliveries';
-import { deliveryListKey, OutboxEntry } from '../deliveries/deliveryOutbox';
+import { deliveryListKey, OUTBOX_CONTEXT, OutboxEntry } from '../deliveries/deliveryOutbox';
+import { openText, SealedPayloadError } from '../queue/jobCipher';
 
 const DRAIN_EVERY_MS = 1000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -18,8 +19,25 @@ export interface DeliveryLogWriter {
   stop(): Promise<void>;
 }
 
-export function startDeliveryLogWriter(redis: Redis, db: Db, prefix: string, retentionDays: number, log: Logger): DeliveryLogWriter {
+export interface DeliveryLogOptions {
+  prefix: string;
+  retentionDays: number;
+  encryptionKey?: Buffer;
+}
+
+export function startDeliveryLogWriter(redis: Redis, db: Db, { prefix, retentionDays, encryptionKey }: DeliveryLogOptions, log: Logger): DeliveryLogWriter {
   const key = deliveryListKey(prefix);
+  /** An entry that does not open (no key, or another one) is dropped with a warning: kept, it would block the list for good. */
+  const readEntries = (raw: string[]): OutboxEntry[] =>
+    raw.flatMap((text) => {
+      try {
+        return [JSON.parse(openText(encryptionKey, text, OUTBOX_CONTEXT)) as OutboxEntry];
+      } catch (error) {
+        if (!(error instanceof SealedPayloadError)) throw error;
+        log.warn({ err: error }, 'dropped a delivery log record that does not open');
+        return [];
+      }
+    });
   let running: Promise<void> | undefined;
 
   async function drainOnce(): Promise<void> {
@@ -27,7 +45,7 @@ export function startDeliveryLogWriter(redis: Redis, db: Db, prefix: string, ret
       const raw = (await redis.lpop(key, BATCH)) ?? [];
       if (raw.length === 0) return;
       try {
-        await writeOutboxEntries(db, raw.map((text) => JSON.parse(text) as OutboxEntry));
+        await writeOutboxEntries(db, readEntries(raw));
       } catch (error) {
         // Back into the list, to be written when the database answers again.
         await redis.rpush(key, ...raw);

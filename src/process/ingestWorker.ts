@@ -4,7 +4,8 @@ import type { Config } from '../../config';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { connectRedis } from '../queue/redis';
-import { INGEST_QUEUE, IngestJob, queuePrefix } from '../queue/ingestQueue';
+import { INGEST_QUEUE, IngestJob, StoredJob, queuePrefix } from '../queue/ingestQueue';
+import { openJob, SealedPayloadError } from '../queue/jobCipher';
 import { createGroupCommitter } from './groupCommit';
 import { isTransientFailure } from './failures';
 import type { Registry } from 'prom-client';
@@ -18,26 +19,42 @@ export interface JobResult {
   identified: number;
 }
 
-
-
 export interface IngestWorker {
   /** Stops taking jobs and waits for those in flight; after `timeoutMs` hands the rest back to the queue. */
   close(timeoutMs: number): Promise<void>;
 }
 
-type WorkerConfig = Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX' | 'WORKER_CONCURRENCY' | 'BATCH_MAX_EVENTS'>;
+type WorkerConfig = Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX' | 'WORKER_CONCURRENCY' | 'BATCH_MAX_EVENTS' | 'JOB_LOCK_MS' | 'STALLED_CHECK_MS' | 'JOB_MAX_STALLED' | 'JOB_ENCRYPTION_KEY'>;
 
 export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logger, registry: Registry, deliveries: DeliveryOutbox): Promise<IngestWorker> {
   const metrics = createWorkerMetrics(registry);
   const committer = createGroupCommitter(db, config.BATCH_MAX_EVENTS);
   const connection = connectRedis(config.REDIS_URL, 'worker');
 
-  const worker = new Worker<IngestJob, JobResult>(
+  // A job that does not open (encrypted, and no key or another one) is a permanent failure: set the key and replay it.
+  const open = (data: StoredJob): IngestJob => {
+    try {
+      return openJob(config.JOB_ENCRYPTION_KEY, data);
+    } catch (error) {
+      if (error instanceof SealedPayloadError) throw new UnrecoverableError(error.message);
+      throw error;
+    }
+  };
+  const openedOrUndefined = (data: StoredJob): IngestJob | undefined => {
+    try {
+      return openJob(config.JOB_ENCRYPTION_KEY, data);
+    } catch {
+      return undefined;
+    }
+  };
+
+  const worker = new Worker<StoredJob, JobResult>(
     INGEST_QUEUE,
     async (job) => {
+      const data = open(job.data);
       try {
-        const outcomes = await committer.write({ ...job.data, retried: job.attemptsStarted > 1 });
-        metrics.countOutcomes(outcomes, job.data.receivedAt);
+        const outcomes = await committer.write({ ...data, retried: job.attemptsStarted > 1 });
+        metrics.countOutcomes(outcomes, data.receivedAt);
         const count = (wanted: string) => outcomes.filter((outcome) => outcome === wanted).length;
         return { stored: count('stored'), duplicate: count('duplicate'), filtered: count('filtered'), identified: count('identified') };
       } catch (error) {
@@ -45,18 +62,31 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
         throw new UnrecoverableError(`permanent failure: ${(error as Error).message}`);
       }
     },
-    { connection, prefix: queuePrefix(config), concurrency: config.WORKER_CONCURRENCY, autorun: false },
+    {
+      connection,
+      prefix: queuePrefix(config),
+      concurrency: config.WORKER_CONCURRENCY,
+      autorun: false,
+      // A worker that dies holding jobs stops renewing their locks; once JOB_LOCK_MS runs out, the next stalled check
+      // (every STALLED_CHECK_MS, by any worker) puts them back in the queue, up to JOB_MAX_STALLED times per job.
+      lockDuration: config.JOB_LOCK_MS,
+      stalledInterval: config.STALLED_CHECK_MS,
+      maxStalledCount: config.JOB_MAX_STALLED,
+    },
   );
   worker.on('failed', (job, error) => {
     const attempts = job?.opts.attempts ?? 1;
     const final = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || (job?.attemptsMade ?? 0) >= attempts;
     log[final ? 'error' : 'warn']({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, final ? 'job failed; kept for inspection' : 'job will be retried');
-    if (final && job) {
-      metrics.countFailed(job.data.events.length);
+    const data = job && openedOrUndefined(job.data);
+    if (final && data) {
+      metrics.countFailed(data.events.length);
       // Through the outbox, not SQL: the database may be what failed.
-      if (job.data.delivery) deliveries.failed(job.data.delivery, job.data.events.map((event) => event.insertId), error.message);
+      if (data.delivery) deliveries.failed(data.delivery, data.events.map((event) => event.insertId), error.message);
     }
   });
+  // A job whose worker died holding it (its lock ran out), put back in the queue: it runs again, and its events already stored count as duplicates.
+  worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled (its worker died); back in the queue'));
   worker.on('completed', (job, result) => log.debug({ jobId: job.id, ...result }, 'job stored'));
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
   void worker.run();

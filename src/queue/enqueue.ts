@@ -1,15 +1,16 @@
 /** Puts accepted events on the queue in one round trip: one job per JOB_MAX_EVENTS events; the first carries the request's delivery record. */
 import type { Queue } from 'bullmq';
 import type { ActivityEvent } from '../normalize/activityEvent';
-import type { IngestJob } from './ingestQueue';
+import type { StoredJob } from './ingestQueue';
 import type { DeliveryRecord } from '../deliveries/deliveryRecord';
+import { sealJob } from './jobCipher';
 
 export class QueueUnavailableError extends Error {}
 
 export async function enqueueEvents(
-  queue: Queue<IngestJob>,
+  queue: Queue<StoredJob>,
   job: { tenantId: number; receivedAt: number; events: ActivityEvent[]; indexes: number[]; delivery: DeliveryRecord },
-  limits: { jobMaxEvents: number; timeoutMs: number },
+  limits: { jobMaxEvents: number; timeoutMs: number; encryptionKey?: Buffer },
 ): Promise<void> {
   // ioredis holds no offline queue for producers: while Redis is down, answer 503 at once instead of waiting.
   const status = (queue.opts.connection as { status?: string }).status;
@@ -18,7 +19,7 @@ export async function enqueueEvents(
   for (let start = 0; start < job.events.length; start += limits.jobMaxEvents) {
     const events = job.events.slice(start, start + limits.jobMaxEvents);
     const delivery = { id: job.delivery.id, indexes: job.indexes.slice(start, start + limits.jobMaxEvents), ...(start === 0 && { record: job.delivery }) };
-    jobs.push({ name: 'events', data: { tenantId: job.tenantId, receivedAt: job.receivedAt, events, delivery } });
+    jobs.push({ name: 'events', data: sealJob(limits.encryptionKey, { tenantId: job.tenantId, receivedAt: job.receivedAt, events, delivery }) });
   }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

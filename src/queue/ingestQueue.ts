@@ -15,13 +15,23 @@ export interface IngestJob {
   delivery?: JobDelivery;
 }
 
+/** A job with JOB_ENCRYPTION_KEY set: its events and delivery are sealed (see jobCipher); the tenant id and time stay readable for the board and metrics. */
+export interface SealedJob {
+  tenantId: number;
+  receivedAt: number;
+  sealed: string;
+}
+
+/** A job as Redis holds it. */
+export type StoredJob = IngestJob | SealedJob;
+
 /** The braces make the prefix a Redis Cluster hash tag, so all of a queue's keys live on one cluster slot. */
 export function queuePrefix(config: Pick<Config, 'QUEUE_PREFIX'>): string {
   return `{${config.QUEUE_PREFIX}}`;
 }
 
-export function openIngestQueue(config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>, connection: Redis): Queue<IngestJob> {
-  return new Queue<IngestJob>(INGEST_QUEUE, {
+export function openIngestQueue(config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>, connection: Redis): Queue<StoredJob> {
+  return new Queue<StoredJob>(INGEST_QUEUE, {
     connection,
     prefix: queuePrefix(config),
     defaultJobOptions: {

@@ -4,7 +4,7 @@
  */
 import type { Queue } from 'bullmq';
 import type { TenantDirectory } from '../tenants/directory';
-import type { IngestJob } from '../queue/ingestQueue';
+import type { StoredJob } from '../queue/ingestQueue';
 import { enqueueEvents, QueueUnavailableError } from '../queue/enqueue';
 import { BodyError, normalizeBody, NormalizedBody, Rejection, TooManyEventsError } from '../normalize/normalizeBody';
 import type { RateLimiter } from './rateLimit';
@@ -21,11 +21,13 @@ export interface IngestLimits {
   jobMaxEvents: number;
   enqueueTimeoutMs: number;
   retryAfterSeconds: number;
+  /** JOB_ENCRYPTION_KEY: jobs are sealed before they reach Redis. */
+  encryptionKey?: Buffer;
 }
 
 export interface IngestDeps {
   tenants: TenantDirectory;
-  queue: Queue<IngestJob>;
+  queue: Queue<StoredJob>;
   deliveries: DeliveryOutbox;
   metrics: ReceiverMetrics;
   limits: IngestLimits;
@@ -90,6 +92,7 @@ export async function queueAccepted(deps: IngestDeps, tenantId: number, delivery
     await enqueueEvents(deps.queue, { tenantId, receivedAt: delivery.receivedAt, events: normalized.events, indexes: normalized.indexes, delivery: record }, {
       jobMaxEvents: deps.limits.jobMaxEvents,
       timeoutMs: deps.limits.enqueueTimeoutMs,
+      encryptionKey: deps.limits.encryptionKey,
     });
   } catch (error) {
     if (!(error instanceof QueueUnavailableError)) throw error;

@@ -32,6 +32,10 @@ function ensureSchema(conn: PgConnection, schema: string, done: (err: Error | nu
   });
 }
 
+/**
+ * compileSqlOnError: false keeps knex from writing the bound values into an error's message: those are people's
+ * emails, names and info, and the message travels on into job failure reasons in Redis, the delivery log and logs.
+ */
 export function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DB_BUSY_TIMEOUT_MS' | 'DB_POOL_MAX'>): Db {
   const target = config.DATABASE_URL;
   if (target.client === 'postgres') {
@@ -39,6 +43,7 @@ export function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DB_BUSY_TIME
       client: 'pg',
       connection: { connectionString: target.connectionString },
       searchPath: [target.schema],
+      compileSqlOnError: false,
       pool: {
         min: 0,
         max: config.DB_POOL_MAX,
@@ -52,6 +57,7 @@ export function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DB_BUSY_TIME
     client: 'sqlite3',
     connection: { filename: target.filename },
     useNullAsDefault: true,
+    compileSqlOnError: false,
     // One connection: SQLite has one writer anyway, and transactions must not interleave with other queries.
     pool: {
       min: 1,

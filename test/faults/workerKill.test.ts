@@ -1,0 +1,107 @@
+/** A worker killed with SIGKILL again and again while it writes: the stalled jobs come back, and idempotent writes absorb the repeats. */
+import assert from 'node:assert/strict';
+import { createTestEnv, openMigrated, waitFor, countRows, TestEnv } from '../support/testEnv';
+import { startInProcess, newTenant, spawnActivityd, ensureStopped, ChildDaemon, InProcessDaemon } from '../support/daemon';
+import { post } from '../support/http';
+import { Db } from '../../src/store/db';
+import { connectRedis } from '../../src/queue/redis';
+import { openIngestQueue } from '../../src/queue/ingestQueue';
+
+const CONSUMING = /worker consuming the ingest queue/;
+const EVENTS = Number(process.env.KILL_TEST_EVENTS ?? 20000);
+// At most JOB_MAX_STALLED (default 5): a job may be orphaned that many times before it is kept as failed instead.
+const KILLS = Number(process.env.KILL_TEST_KILLS ?? 5);
+
+describe('faults: worker killed with SIGKILL during a run', function () {
+  this.timeout(240000);
+  let env: TestEnv;
+  let db: Db;
+  let receiver: InProcessDaemon;
+  const workers: ChildDaemon[] = [];
+
+  before(async () => {
+    // Short locks and stalled checks, so a dead worker's jobs come back within seconds rather than the default 30 s.
+    env = createTestEnv({ JOB_LOCK_MS: '2000', STALLED_CHECK_MS: '1000' });
+    db = await openMigrated(env.config);
+    receiver = await startInProcess(env.config, db, { worker: false });
+  });
+  after(async () => {
+    await Promise.all(workers.map(ensureStopped));
+    await receiver.stop();
+    await db.destroy();
+    await env.cleanup();
+  });
+
+  it(`${EVENTS} events, the worker SIGKILLed mid-write again and again (up to ${KILLS} times) and restarted each time: every accepted event is stored exactly once, no job failed`, async () => {
+    const tenant = await newTenant(db);
+    const url = `${receiver.baseUrl}/analytics/bulk/${tenant.token}`;
+    await waitFor('tenant known', async () => (await post(url, [{ id: 'warmup', action: 'x', insertId: 'warm' }])).status === 202, 5000);
+    const stored = () => countRows(db, 'activities', { tenant_id: tenant.id });
+    const workerEnv = { ...env.env, LOG_LEVEL: 'debug', WORKER_CONCURRENCY: '16', BATCH_MAX_EVENTS: '1000' };
+    const startWorker = async () => {
+      const worker = spawnActivityd(['worker'], workerEnv);
+      workers.push(worker);
+      await worker.waitForOutput(CONSUMING);
+      return worker;
+    };
+
+    // Requests of 500 events (one job each), 100 people, 4 at a time, while the worker is killed and restarted.
+    const accepted: string[] = [];
+    const refusals: string[] = [];
+    const sending = (async () => {
+      const requests = Math.ceil(EVENTS / 500);
+      let next = 0;
+      const lane = async () => {
+        while (next < requests) {
+          const r = next++;
+          const events = Array.from({ length: Math.min(500, EVENTS - r * 500) }, (_, i) => ({ id: `person-${(r * 500 + i) % 100}`, email: `person${(r * 500 + i) % 100}@kill.example`, action: 'kill', insertId: `kill-${r}-${i}` }));
+          const reply = await post(url, events);
+          if (reply.status === 202) accepted.push(...events.map((event) => event.insertId));
+          else refusals.push(`request ${r}: ${reply.status} ${reply.text}`);
+        }
+      };
+      await Promise.all([lane(), lane(), lane(), lane()]);
+    })();
+
+    let kills = 0;
+    for (; kills < KILLS; kills++) {
+      const worker = await startWorker();
+      const before = await stored();
+      // Mid-write: after this worker has committed something, a random moment later.
+      await waitFor('the worker writing', async () => (await stored()) > before, 60000, 20);
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 300)));
+      worker.signal('SIGKILL');
+      await worker.exited;
+      if ((await stored()) >= EVENTS + 1) break;
+    }
+    await sending;
+    assert.deepEqual(refusals, []);
+    // How many kills fit before the last event is stored depends on the machine's speed; at least two always do.
+    assert.ok(kills >= Math.min(KILLS, 2), `killed ${kills} times while events were still being written`);
+
+    await startWorker();
+    await waitFor('every accepted event stored', async () => (await stored()) >= accepted.length + 1, 120000, 200);
+    const redis = connectRedis(env.config.REDIS_URL, 'producer');
+    const queue = openIngestQueue(env.config, redis);
+    try {
+      await waitFor('the queue empty', async () => {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+        return Object.values(counts).every((n) => n === 0) || (counts.failed > 0 && counts);
+      }, 30000, 200);
+      assert.equal((await queue.getJobCounts('failed')).failed, 0, 'no job failed');
+    } finally {
+      await queue.close();
+      redis.disconnect();
+    }
+    const rows: Array<{ insert_id: string }> = await db('activities').where({ tenant_id: tenant.id }).select('insert_id');
+    assert.equal(accepted.length, EVENTS);
+    assert.equal(rows.length, accepted.length + 1, 'none twice, none extra');
+    assert.deepEqual(new Set(rows.map((row) => row.insert_id)), new Set(['warm', ...accepted]));
+    assert.equal(await countRows(db, 'end_users', { tenant_id: tenant.id }), 101, 'one end user per person');
+    // The killed workers' jobs came back through the stalled check, not only because nothing was in flight.
+    const stalled = workers.flatMap((worker) => worker.output().match(/job stalled/g) ?? []).length;
+    const duplicates = workers.reduce((sum, worker) => sum + [...worker.output().matchAll(/"duplicate":(\d+)/g)].reduce((n, match) => n + Number(match[1]), 0), 0);
+    assert.ok(stalled > 0, 'some jobs stalled and came back');
+    process.stdout.write(`      (${kills} kills, ${stalled} stalled jobs recovered, ${duplicates} repeated events absorbed)\n`);
+  });
+});
