@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createTestEnv, openMigrated, waitFor, countRows, onlyOn, TestEnv, ADMIN_TOKEN } from './support/testEnv';
-import { startInProcess, newTenant, spawnActivityd, ensureStopped, InProcessDaemon, ChildDaemon } from './support/daemon';
+import { waitFor, countRows, onlyOn, TestEnv, ADMIN_TOKEN } from './support/testEnv';
+import { newTenant, spawnActivityd, ensureStopped, InProcessDaemon, ChildDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
 import { ADMIN_ROUTES } from '../src/admin/routeTable';
@@ -193,21 +193,19 @@ describe('operations: the worker process\'s metrics, status and failed jobs (rea
   let db: Db;
   let receiver: InProcessDaemon;
   let tenant: { id: number; token: string };
-  const children: ChildDaemon[] = [];
+  let children: ChildDaemon[];
 
-  before(async () => {
-    env = createTestEnv({ JOB_ATTEMPTS: '1', DB_BUSY_TIMEOUT_MS: '50' });
-    db = await openMigrated(env.config);
-    // Made before the receiver starts, so it knows the token from its first load.
-    tenant = await newTenant(db);
-    receiver = await startInProcess(env.config, db, { worker: false });
-  });
-  after(async () => {
-    await Promise.all(children.map(ensureStopped));
-    await receiver.stop();
-    await db.destroy();
-    await env.cleanup();
-  });
+  useDaemon(
+    {
+      settings: { JOB_ATTEMPTS: '1', DB_BUSY_TIMEOUT_MS: '50' },
+      worker: false,
+      seed: async (db) => {
+        // Made before the receiver starts, so it knows the token from its first load.
+        tenant = await newTenant(db);
+      },
+    },
+    (parts) => ({ env, db, daemon: receiver, children: children } = parts),
+  );
 
   async function cli(...args: string[]) {
     const child = spawnActivityd(args, env.env);

@@ -1,27 +1,16 @@
 /** pm2 with ecosystem.config.js: a reload of the receivers under load and a stop of a busy worker lose nothing. */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createTestEnv, openMigrated, waitFor, countRows, TestEnv, REPO_ROOT } from './support/testEnv';
 import { newTenant } from './support/daemon';
 import { postOnce } from './support/plainPost';
+import { freePort } from './support/net';
 import { Db } from '../src/store/db';
 
 const run = promisify(execFile);
 const PM2 = path.join(REPO_ROOT, 'node_modules/.bin/pm2');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 describe('pm2: ecosystem.config.js', function () {
   this.timeout(180000);

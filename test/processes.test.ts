@@ -9,27 +9,18 @@ import { post, request } from './support/http';
 import { Db } from '../src/store/db';
 import { openIngestQueue } from '../src/queue/ingestQueue';
 import { connectRedis } from '../src/queue/redis';
+import { useDaemon } from './support/fixtures';
 
 const LISTENING = /"port":(\d+),"msg":"receiver listening"/;
 const CONSUMING = /worker consuming the ingest queue/;
 
-describe('processes: two worker processes racing on one new person', () => {
+describe('processes: two worker processes racing', () => {
   let env: TestEnv;
   let db: Db;
   let receiver: InProcessDaemon;
-  const workers: ChildDaemon[] = [];
+  let workers: ChildDaemon[];
 
-  before(async () => {
-    env = createTestEnv();
-    db = await openMigrated(env.config);
-    receiver = await startInProcess(env.config, db, { worker: false });
-  });
-  after(async () => {
-    await Promise.all(workers.map(ensureStopped));
-    await receiver.stop();
-    await db.destroy();
-    await env.cleanup();
-  });
+  useDaemon({ worker: false }, (parts) => ({ env, db, daemon: receiver, children: workers } = parts));
 
   it('50 concurrent events for one new externalId, consumed by two `activityd worker` processes, make one user', async () => {
     const tenant = await newTenant(db);
@@ -51,28 +42,11 @@ describe('processes: two worker processes racing on one new person', () => {
     assert.equal(people[0].email, 'racer@example.com');
     const jobsPerWorker = workers.map((worker) => (worker.output().match(/"msg":"job stored"/g) ?? []).length);
     assert.ok(jobsPerWorker.every((jobs) => jobs > 0), `both workers stored jobs: ${jobsPerWorker}`);
-  });
-});
-
-describe('processes: two worker processes racing on new users, companies, assets and projects', () => {
-  let env: TestEnv;
-  let db: Db;
-  let receiver: InProcessDaemon;
-  const workers: ChildDaemon[] = [];
-
-  before(async () => {
-    env = createTestEnv();
-    db = await openMigrated(env.config);
-    receiver = await startInProcess(env.config, db, { worker: false });
-  });
-  after(async () => {
-    await Promise.all(workers.map(ensureStopped));
-    await receiver.stop();
-    await db.destroy();
-    await env.cleanup();
+    // The next race brings its own two workers.
+    await Promise.all(workers.splice(0).map(ensureStopped));
   });
 
-  it('creates each exactly once', async () => {
+  it('creates each new user, company, asset and project exactly once', async () => {
     const tenant = await newTenant(db);
     const url = `${receiver.baseUrl}/analytics/${tenant.token}`;
     await waitFor('tenant known', async () => (await post(url, { externalId: 'warmup', action: 'x', insertId: 'warm' })).status === 202, 5000);
@@ -110,19 +84,9 @@ describe('processes: four worker processes racing on overlapping identities (Pos
   let env: TestEnv;
   let db: Db;
   let receiver: InProcessDaemon;
-  const workers: ChildDaemon[] = [];
+  let workers: ChildDaemon[];
 
-  before(async () => {
-    env = createTestEnv();
-    db = await openMigrated(env.config);
-    receiver = await startInProcess(env.config, db, { worker: false });
-  });
-  after(async () => {
-    await Promise.all(workers.map(ensureStopped));
-    await receiver.stop();
-    await db.destroy();
-    await env.cleanup();
-  });
+  useDaemon({ worker: false }, (parts) => ({ env, db, daemon: receiver, children: workers } = parts));
 
   // 40 people, 32 events each in 4 consecutive requests (jobs) of 8, so jobs in flight at once name the same people.
   // People 0-29 alternate between requests naming them by email alone and by externalId and email; 30-39 are only

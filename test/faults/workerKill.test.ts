@@ -1,11 +1,12 @@
 /** A worker killed with SIGKILL again and again while it writes: the stalled jobs come back, and idempotent writes absorb the repeats. */
 import assert from 'node:assert/strict';
-import { createTestEnv, openMigrated, waitFor, countRows, TestEnv } from '../support/testEnv';
-import { startInProcess, newTenant, spawnActivityd, ensureStopped, ChildDaemon, InProcessDaemon } from '../support/daemon';
+import { waitFor, countRows, TestEnv } from '../support/testEnv';
+import { newTenant, spawnActivityd, ChildDaemon, InProcessDaemon } from '../support/daemon';
 import { post } from '../support/http';
 import { Db } from '../../src/store/db';
 import { connectRedis } from '../../src/queue/redis';
 import { openIngestQueue } from '../../src/queue/ingestQueue';
+import { useDaemon } from '../support/fixtures';
 
 const CONSUMING = /worker consuming the ingest queue/;
 const EVENTS = Number(process.env.KILL_TEST_EVENTS ?? 20000);
@@ -17,20 +18,16 @@ describe('faults: worker killed with SIGKILL during a run', function () {
   let env: TestEnv;
   let db: Db;
   let receiver: InProcessDaemon;
-  const workers: ChildDaemon[] = [];
+  let workers: ChildDaemon[];
 
-  before(async () => {
     // Short locks and stalled checks, so a dead worker's jobs come back within seconds rather than the default 30 s.
-    env = createTestEnv({ JOB_LOCK_MS: '2000', STALLED_CHECK_MS: '1000' });
-    db = await openMigrated(env.config);
-    receiver = await startInProcess(env.config, db, { worker: false });
-  });
-  after(async () => {
-    await Promise.all(workers.map(ensureStopped));
-    await receiver.stop();
-    await db.destroy();
-    await env.cleanup();
-  });
+  useDaemon(
+    {
+      settings: { JOB_LOCK_MS: '2000', STALLED_CHECK_MS: '1000' },
+      worker: false,
+    },
+    (parts) => ({ env, db, daemon: receiver, children: workers } = parts),
+  );
 
   it(`${EVENTS} events, the worker SIGKILLed mid-write again and again (up to ${KILLS} times) and restarted each time: every accepted event is stored exactly once, no job failed`, async () => {
     const tenant = await newTenant(db);

@@ -3,13 +3,15 @@
  * running in this process; all of it torn down afterwards. `receive` hands the parts to the suite's variables.
  */
 import { createTestEnv, openMigrated, TestEnv } from './testEnv';
-import { startInProcess, InProcessDaemon } from './daemon';
+import { startInProcess, ensureStopped, ChildDaemon, InProcessDaemon } from './daemon';
 import type { Db } from '../../src/store/db';
 
 export interface DaemonParts {
   env: TestEnv;
   db: Db;
   daemon: InProcessDaemon;
+  /** Child processes a test starts (workers, say): stopped before the rest is torn down. */
+  children: ChildDaemon[];
 }
 
 export interface DaemonFixture {
@@ -26,6 +28,7 @@ export interface DaemonFixture {
 export function useDaemon(fixture: DaemonFixture, receive: (parts: DaemonParts) => void): void {
   let parts: Partial<DaemonParts> = {};
   const setUp = async () => {
+    parts.children = [];
     parts.env = createTestEnv(fixture.settings);
     parts.db = await openMigrated(parts.env.config);
     await fixture.seed?.(parts.db);
@@ -33,6 +36,7 @@ export function useDaemon(fixture: DaemonFixture, receive: (parts: DaemonParts) 
     receive(parts as DaemonParts);
   };
   const tearDown = async () => {
+    await Promise.all((parts.children ?? []).map(ensureStopped));
     await parts.daemon?.stop();
     await parts.db?.destroy();
     await parts.env?.cleanup();
