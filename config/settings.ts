@@ -3,7 +3,7 @@
  * `loadConfig` validates them all at start-up; a bad value stops the process with a message naming the setting.
  * The README's settings table mirrors this file (a test checks that each setting is documented there).
  */
-import { parseBoolean, parseDatabaseUrl, parseEnum, parseInteger, parseRedisUrl, parseString, parseUrl, DatabaseTarget } from './parsers';
+import { parseBoolean, parseDatabaseUrl, parseEnum, parseInteger, parseRedisUrl, parseString, parseUrl, DatabaseTarget, RedisTarget } from './parsers';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -14,8 +14,8 @@ export const settings = {
   HOST: { default: '0.0.0.0', parse: parseString({ allowEmpty: false }), doc: 'address the receiver binds to' },
   /** URL printed as the ingest address on first start; defaults to http://localhost:PORT. */
   PUBLIC_URL: { default: '', parse: parseUrl({ allowEmpty: true }), doc: 'public base URL shown in the ingest URL printed on first start' },
-  /** Redis holding the queue. @defaultValue redis://127.0.0.1:6379 */
-  REDIS_URL: { default: 'redis://127.0.0.1:6379', parse: parseRedisUrl, doc: 'Redis that holds the queue' },
+  /** Redis holding the queue: redis://, rediss://, redis-sentinel:// or redis-cluster:// (see parseRedisUrl). @defaultValue redis://127.0.0.1:6379 */
+  REDIS_URL: { default: 'redis://127.0.0.1:6379', parse: parseRedisUrl, doc: 'Redis that holds the queue: one server, a Sentinel-managed master, or a cluster' },
   /** Prefix of every Redis key activityd writes, so several deployments or test runs can share one Redis. */
   QUEUE_PREFIX: { default: 'activityd', parse: parseString({ allowEmpty: false, pattern: /^[A-Za-z0-9_.:-]+$/ }), doc: 'prefix of every Redis key activityd uses' },
   /** SQLite file (a path or sqlite:// URL) or postgres:// URL. @defaultValue data/activityd.sqlite */
@@ -69,4 +69,4 @@ export const settings = {
 type Settings = typeof settings;
 export type SettingName = keyof Settings;
 export type Config = { [K in SettingName]: ReturnType<Settings[K]['parse']> };
-export type { DatabaseTarget };
+export type { DatabaseTarget, RedisTarget };

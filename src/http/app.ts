@@ -1,7 +1,7 @@
 /** The receiver's Koa app: one error boundary, ingest, the admin API, the board, and health and metrics. */
 import Koa from 'koa';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis';
 import type { Registry } from 'prom-client';
 import type { Db } from '../store/db';
 import { loggablePath, Logger } from '../log';
@@ -14,7 +14,7 @@ import type { IngestDeps } from '../receive/ingestRequest';
 export interface AppDeps {
   ingest: IngestDeps;
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   queues: Queue[];
   registry: Registry;
   adminToken: string;

@@ -1,6 +1,6 @@
 /** The ingest queue: its name, its Redis key prefix, what a job carries and how jobs retry and are kept. */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis';
 import type { Config } from '../../config';
 import type { ActivityEvent } from '../normalize/activityEvent';
 import type { JobDelivery } from '../deliveries/deliveryRecord';
@@ -20,7 +20,7 @@ export function queuePrefix(config: Pick<Config, 'QUEUE_PREFIX'>): string {
   return `{${config.QUEUE_PREFIX}}`;
 }
 
-export function openIngestQueue(config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>, connection: Redis): Queue<IngestJob> {
+export function openIngestQueue(config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>, connection: RedisClient): Queue<IngestJob> {
   return new Queue<IngestJob>(INGEST_QUEUE, {
     connection,
     prefix: queuePrefix(config),
