@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: activityd's receiver and worker as real processes against Redis (REDIS_URL, default local) and
- * SQLite (default) or PostgreSQL (--db postgres), load from a separate autocannon process, and the same load on
+ * SQLite (default) or PostgreSQL (--db postgres), load from a separate process (undici), and the same load on
  * the baseline pipeline (./baseline.ts) in the same run, so the our/baseline ratios hold even on a noisy machine.
  * Options: --db sqlite|postgres, --events N (default 100000), --quick (20000 events, shorter paced phase).
  * Prints a table and writes the figures as JSON to test/bench/results/.

@@ -1,7 +1,7 @@
 /** The two pipelines the bench drives, each as real processes: activityd's receiver and worker, and the baseline's. */
 import path from 'node:path';
-import { spawnActivityd, spawnWatched, ensureStopped, ChildDaemon } from '../support/daemon';
-import { REPO_ROOT } from '../support/testEnv';
+import { spawnWatched, ensureStopped, ChildDaemon } from '../support/daemon';
+import { CLI, REPO_ROOT } from '../support/testEnv';
 import type { Db } from '../../src/store/db';
 import { BASELINE_TABLE } from './baseline';
 
@@ -21,6 +21,11 @@ export interface PipelineEnv {
   port: number;
 }
 
+/** BENCH_NODE_ARGS (say "--cpu-prof --cpu-prof-dir=/tmp/prof") go to activityd's processes, for profiling them under load. */
+function nodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 async function startBoth(receiver: ChildDaemon, worker: ChildDaemon, patterns: [RegExp, RegExp]): Promise<void> {
   try {
     await Promise.all([receiver.waitForOutput(patterns[0]), worker.waitForOutput(patterns[1])]);
@@ -31,8 +36,8 @@ async function startBoth(receiver: ChildDaemon, worker: ChildDaemon, patterns: [
 }
 
 export async function startActivityd({ env, port }: PipelineEnv, token: string): Promise<Pipeline> {
-  const receiver = spawnActivityd(['receiver'], env);
-  const worker = spawnActivityd(['worker'], env);
+  const receiver = spawnWatched(process.execPath, [...nodeArgs(), CLI, 'receiver'], env);
+  const worker = spawnWatched(process.execPath, [...nodeArgs(), CLI, 'worker'], env);
   await startBoth(receiver, worker, [/receiver listening/, /worker consuming the ingest queue/]);
   return {
     name: 'activityd',
