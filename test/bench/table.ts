@@ -14,7 +14,7 @@ const number = (value: number, unit: string) =>
   !Number.isFinite(value) ? 'n/a' : unit === 'ms' ? value.toFixed(value < 10 ? 2 : 0) : unit === 'MB' ? value.toFixed(0) : Math.round(value).toLocaleString('en-US');
 
 function rows(ours: PipelineFigures, base: PipelineFigures): Row[] {
-  const mb = (bytes: number) => bytes / 1024 / 1024;
+  const kb = (bytes: number) => bytes / 1024;
   return [
     { label: 'single-event POSTs, full load: requests/s', ours: ours.single.load.requestsPerSecond, base: base.single.load.requestsPerSecond, unit: '/s' },
     { label: 'single-event POSTs, full load: p50', ours: ours.single.load.p50Ms, base: base.single.load.p50Ms, unit: 'ms' },
@@ -29,8 +29,8 @@ function rows(ours: PipelineFigures, base: PipelineFigures): Row[] {
     { label: 'received -> stored p95, bulk run', ours: ours.bulk.p95ReceivedToStoredMs, base: base.bulk.p95ReceivedToStoredMs, unit: 'ms' },
     { label: 'peak RSS, receiver', ours: ours.peakRssMb.receiver, base: base.peakRssMb.receiver, unit: 'MB' },
     { label: 'peak RSS, worker', ours: ours.peakRssMb.worker, base: base.peakRssMb.worker, unit: 'MB', target: { op: '<=', value: 200 } },
-    { label: 'Redis used_memory before the run', ours: mb(ours.redis.usedMemoryBefore), base: mb(base.redis.usedMemoryBefore), unit: 'MB' },
-    { label: 'Redis used_memory after the drained run', ours: mb(ours.redis.usedMemoryAfter), base: mb(base.redis.usedMemoryAfter), unit: 'MB' },
+    { label: 'Redis used_memory before the run', ours: kb(ours.redis.usedMemoryBefore), base: kb(base.redis.usedMemoryBefore), unit: 'KiB' },
+    { label: 'Redis used_memory after the drained run', ours: kb(ours.redis.usedMemoryAfter), base: kb(base.redis.usedMemoryAfter), unit: 'KiB' },
   ];
 }
 
