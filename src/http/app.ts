@@ -53,7 +53,8 @@ export function createApp(deps: AppDeps): Koa {
     const route = ctx.state.route ?? (ctx.path.startsWith('/api/') ? 'admin' : 'other');
     // Metrics name routes, never paths; the log gets a path only with token-like segments masked.
     deps.ingest.metrics.observeRequest(route, ctx.status);
-    deps.log.debug({ method: ctx.method, route, path: loggablePath(ctx.path), tenantId: ctx.state.tenantId, status: ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    // Built only when debug is on: this runs for every request.
+    if (deps.log.isLevelEnabled('debug')) deps.log.debug({ method: ctx.method, route, path: loggablePath(ctx.path), tenantId: ctx.state.tenantId, status: ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
   });
   const ingest = ingestRoutes(deps.ingest, deps.maxBodyBytes);
   const admin = adminRoutes({ db: deps.db, adminToken: deps.adminToken, log: deps.log });
