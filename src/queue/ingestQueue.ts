@@ -24,6 +24,9 @@ export function openIngestQueue(config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_ATTEM
   return new Queue<IngestJob>(INGEST_QUEUE, {
     connection,
     prefix: queuePrefix(config),
+    // BullMQ's event stream (read by QueueEvents listeners, which activityd has none of) keeps 10,000 entries by
+    // default, about 1 MB per queue that never goes away; a short tail is enough for a listener to catch up.
+    streams: { events: { maxLen: 1000 } },
     defaultJobOptions: {
       attempts: config.JOB_ATTEMPTS,
       backoff: { type: 'exponential', delay: config.JOB_BACKOFF_MS },
