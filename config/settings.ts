@@ -22,8 +22,12 @@ export const settings = {
   DATABASE_URL: { default: 'data/activityd.sqlite', parse: parseDatabaseUrl, doc: 'SQLite path or sqlite:// URL, or a postgres:// URL' },
   /** Bearer token for the admin and read API. Empty: those routes answer 401. */
   ADMIN_TOKEN: { default: '', parse: parseString({ allowEmpty: true, minLength: 16 }), doc: 'bearer token of the admin API (at least 16 characters); unset, the admin API answers 401' },
-  /** Jobs one worker process handles at once; their events are written together (group commit). */
-  WORKER_CONCURRENCY: { default: '32', parse: parseInteger(1, 1000), doc: 'jobs a worker process handles at once' },
+  /**
+   * Jobs one worker process handles at once; their events are written together (group commit). A single-event
+   * request is one job, so this bounds the batch size for such traffic: at 32, batches of single events stayed
+   * small and a worker stored about 2,000 events/s in the bench; at 256 about 3,500/s, with peak RSS well under 200 MB.
+   */
+  WORKER_CONCURRENCY: { default: '256', parse: parseInteger(1, 1000), doc: 'jobs a worker process handles at once' },
   /** pino log level. @defaultValue info */
   LOG_LEVEL: { default: 'info', parse: parseEnum(LOG_LEVELS), doc: 'log level: ' + LOG_LEVELS.join(', ') },
   /** Largest single event, as JSON. @defaultValue 1 MiB */
