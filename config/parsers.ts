@@ -55,18 +55,83 @@ export function parseUrl(options: { allowEmpty: boolean }) {
   };
 }
 
-export function parseRedisUrl(raw: string): string {
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** Where the queue lives: one Redis (redis://, rediss://), a master found through Sentinel, or a Redis Cluster. `display` is the URL without its passwords, for messages. */
+export type RedisTarget =
+  | { mode: 'standalone'; url: string; display: string }
+  | { mode: 'sentinel'; sentinels: RedisNode[]; name: string; username?: string; password?: string; sentinelPassword?: string; db: number; display: string }
+  | { mode: 'cluster'; nodes: RedisNode[]; username?: string; password?: string; display: string };
+
+const REDIS_FORMS = 'a redis://, rediss://, redis-sentinel://HOST:PORT,.../MASTER or redis-cluster://HOST:PORT,... URL';
+
+/**
+ * redis://[user:password@]host:port[/db] and rediss:// as ioredis reads them;
+ * redis-sentinel://[[user]:password@]host:port[,host:port...]/mastername[?db=N&sentinelPassword=P] (port default 26379);
+ * redis-cluster://[[user]:password@]host:port[,host:port...] (port default 6379; a cluster has only db 0).
+ */
+export function parseRedisUrl(raw: string): RedisTarget {
   const value = raw.trim();
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1].toLowerCase();
+  if (scheme === 'redis-sentinel' || scheme === 'redis-cluster') return parseRedisHostList(value, scheme);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new Error(`must be a redis:// or rediss:// URL, got "${raw}"`);
+    throw new Error(`must be ${REDIS_FORMS}, got "${redacted(value)}"`);
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new Error(`must be a redis:// or rediss:// URL, got "${raw}"`);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`must be ${REDIS_FORMS}, got "${redacted(value)}"`);
+  return { mode: 'standalone', url: value, display: redacted(value) };
+}
+
+function parseRedisHostList(value: string, scheme: 'redis-sentinel' | 'redis-cluster'): RedisTarget {
+  const match = /^[^:]+:\/\/(?:([^@/?#]*)@)?([^/?#]*)(?:\/([^?#]*))?(?:\?([^#]*))?$/.exec(value);
+  if (!match) throw new Error(`is not a valid ${scheme}:// URL`);
+  const [, userinfo, hostList, pathPart = '', query = ''] = match;
+  const credentials = parseUserinfo(userinfo);
+  const defaultPort = scheme === 'redis-sentinel' ? 26379 : 6379;
+  const nodes = hostList.split(',').map((item) => parseHostPort(item.trim(), defaultPort, scheme));
+  const params = new URLSearchParams(query);
+  const display = redacted(value);
+  if (scheme === 'redis-cluster') {
+    if (pathPart !== '') throw new Error(`redis-cluster:// takes no path (a cluster has only db 0), got "/${pathPart}"`);
+    if ([...params.keys()].length > 0) throw new Error(`redis-cluster:// takes no options, got "?${query}"`);
+    return { mode: 'cluster', nodes, ...credentials, display };
   }
-  return value;
+  const name = decodeURIComponent(pathPart);
+  if (name === '') throw new Error('redis-sentinel:// needs the master name as its path: redis-sentinel://HOST:PORT,HOST:PORT/MASTER');
+  for (const key of params.keys()) {
+    if (key !== 'db' && key !== 'sentinelPassword') throw new Error(`redis-sentinel:// option "${key}" is unknown (known: db, sentinelPassword)`);
+  }
+  const dbText = params.get('db') ?? '0';
+  if (!/^\d{1,5}$/.test(dbText)) throw new Error(`redis-sentinel:// db must be a whole number, got "${dbText}"`);
+  const sentinelPassword = params.get('sentinelPassword') ?? undefined;
+  return { mode: 'sentinel', sentinels: nodes, name, db: Number(dbText), ...credentials, ...(sentinelPassword !== undefined && { sentinelPassword }), display };
+}
+
+function parseUserinfo(userinfo: string | undefined): { username?: string; password?: string } {
+  if (userinfo === undefined || userinfo === '') return {};
+  const colon = userinfo.indexOf(':');
+  const username = decodeURIComponent(colon < 0 ? userinfo : userinfo.slice(0, colon));
+  const password = colon < 0 ? undefined : decodeURIComponent(userinfo.slice(colon + 1));
+  // As in redis://: "user@" alone is a username, ":secret@" a password for the default user.
+  return { ...(username !== '' && { username }), ...(password !== undefined && password !== '' && { password }) };
+}
+
+function parseHostPort(item: string, defaultPort: number, scheme: string): RedisNode {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\[\]\s]+)(?::(\d+))?$/.exec(item);
+  if (!match) throw new Error(`${scheme}:// host "${item}" is not HOST or HOST:PORT`);
+  const port = match[2] === undefined ? defaultPort : Number(match[2]);
+  if (port < 1 || port > 65535) throw new Error(`${scheme}:// port of "${item}" must be between 1 and 65535`);
+  return { host: match[1].replace(/^\[|\]$/g, ''), port };
+}
+
+/** The URL with any password replaced by ***, safe for logs and error messages. */
+function redacted(value: string): string {
+  return value.replace(/^([^:]+:\/\/[^:@/]*):[^@/]*@/, '$1:***@').replace(/([?&]sentinelPassword=)[^&#]*/, '$1***');
 }
 
 export type DatabaseTarget =

@@ -3,7 +3,7 @@
  * `loadConfig` validates them all at start-up; a bad value stops the process with a message naming the setting.
  * The README's settings table mirrors this file (a test checks that each setting is documented there).
  */
-import { parseBoolean, parseDatabaseUrl, parseEnum, parseInteger, parseKey, parseRedisUrl, parseString, parseUrl, DatabaseTarget } from './parsers';
+import { parseBoolean, parseDatabaseUrl, parseEnum, parseInteger, parseKey, parseRedisUrl, parseString, parseUrl, DatabaseTarget, RedisTarget } from './parsers';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -14,16 +14,21 @@ export const settings = {
   HOST: { default: '0.0.0.0', parse: parseString({ allowEmpty: false }), doc: 'address the receiver binds to' },
   /** URL printed as the ingest address on first start; defaults to http://localhost:PORT. */
   PUBLIC_URL: { default: '', parse: parseUrl({ allowEmpty: true }), doc: 'public base URL shown in the ingest URL printed on first start' },
-  /** Redis holding the queue. @defaultValue redis://127.0.0.1:6379 */
-  REDIS_URL: { default: 'redis://127.0.0.1:6379', parse: parseRedisUrl, doc: 'Redis that holds the queue' },
+  /** Redis holding the queue: redis://, rediss://, redis-sentinel:// or redis-cluster:// (see parseRedisUrl). @defaultValue redis://127.0.0.1:6379 */
+  REDIS_URL: { default: 'redis://127.0.0.1:6379', parse: parseRedisUrl, doc: 'Redis that holds the queue: one server, a Sentinel-managed master, or a cluster' },
   /** Prefix of every Redis key activityd writes, so several deployments or test runs can share one Redis. */
   QUEUE_PREFIX: { default: 'activityd', parse: parseString({ allowEmpty: false, pattern: /^[A-Za-z0-9_.:-]+$/ }), doc: 'prefix of every Redis key activityd uses' },
   /** SQLite file (a path or sqlite:// URL) or postgres:// URL. @defaultValue data/activityd.sqlite */
   DATABASE_URL: { default: 'data/activityd.sqlite', parse: parseDatabaseUrl, doc: 'SQLite path or sqlite:// URL, or a postgres:// URL' },
   /** Bearer token for the admin and read API. Empty: those routes answer 401. */
   ADMIN_TOKEN: { default: '', parse: parseString({ allowEmpty: true, minLength: 16 }), doc: 'bearer token of the admin API (at least 16 characters); unset, the admin API answers 401' },
-  /** Jobs one worker process handles at once; their events are written together (group commit). */
-  WORKER_CONCURRENCY: { default: '32', parse: parseInteger(1, 1000), doc: 'jobs a worker process handles at once' },
+  /**
+   * Jobs one worker process handles at once; their events are written together (group commit). A single-event
+   * request is one job, so this bounds the batch size of such traffic (at 32 the bench's single-event end-to-end rate
+   * was ~1,800 events/s, at 256 ~3,250). It also bounds memory: a backlog of full bulk jobs (JOB_MAX_EVENTS each)
+   * is held in flight, and at 256 the worker's peak RSS reached 193 MB in the bench; 128 keeps it well under 200 MB.
+   */
+  WORKER_CONCURRENCY: { default: '128', parse: parseInteger(1, 1000), doc: 'jobs a worker process handles at once' },
   /** pino log level. @defaultValue info */
   LOG_LEVEL: { default: 'info', parse: parseEnum(LOG_LEVELS), doc: 'log level: ' + LOG_LEVELS.join(', ') },
   /** Largest single event, as JSON. @defaultValue 1 MiB */
@@ -77,4 +82,4 @@ export const settings = {
 type Settings = typeof settings;
 export type SettingName = keyof Settings;
 export type Config = { [K in SettingName]: ReturnType<Settings[K]['parse']> };
-export type { DatabaseTarget };
+export type { DatabaseTarget, RedisTarget };

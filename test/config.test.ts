@@ -8,7 +8,7 @@ describe('config', () => {
   it('has the documented defaults', () => {
     const config = loadConfig({});
     assert.equal(config.PORT, 8080);
-    assert.equal(config.REDIS_URL, 'redis://127.0.0.1:6379');
+    assert.deepEqual(config.REDIS_URL, { mode: 'standalone', url: 'redis://127.0.0.1:6379', display: 'redis://127.0.0.1:6379' });
     assert.deepEqual(config.DATABASE_URL, { client: 'sqlite', filename: path.resolve('data/activityd.sqlite') });
     assert.equal(config.QUEUE_PREFIX, 'activityd');
     assert.equal(config.MAX_EVENT_BYTES, 1024 * 1024);
@@ -32,7 +32,7 @@ describe('config', () => {
   it('refuses bad values, naming every bad setting', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ PORT: '70000' }, /PORT must be between 0 and 65535, got 70000/],
-      [{ REDIS_URL: 'http://x' }, /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+      [{ REDIS_URL: 'http://x' }, /REDIS_URL must be a redis:\/\/, rediss:\/\/, redis-sentinel:\/\/HOST:PORT,...\/MASTER or redis-cluster:\/\/HOST:PORT,... URL/],
       [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be a file path, a sqlite:\/\/ URL or a postgres:\/\/ URL/],
       [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
       [{ ADMIN_TOKEN: 'short' }, /ADMIN_TOKEN must be at least 16 characters/],

@@ -92,8 +92,8 @@ describe('job encryption at rest in Redis (JOB_ENCRYPTION_KEY)', function () {
     assert.equal(reply.body.rejected.length, 1);
     assert.equal((await post(url, [{ externalId: 'p-3', action: 'secret', date: 'refused-marker-3' }])).status, 400);
 
-    await waitFor('the refused request in Redis', async () => (await everythingInRedis(env.config.REDIS_URL, env.env.QUEUE_PREFIX)).includes(':deliveries'));
-    const raw = await everythingInRedis(env.config.REDIS_URL, env.env.QUEUE_PREFIX);
+    await waitFor('the refused request in Redis', async () => (await everythingInRedis(env.env.REDIS_URL, env.env.QUEUE_PREFIX)).includes(':deliveries'));
+    const raw = await everythingInRedis(env.env.REDIS_URL, env.env.QUEUE_PREFIX);
     assert.match(raw, /"sealed":"aes256gcm:/, 'the job is there, sealed');
     for (const secret of ['hidden.person', 'private.example', 'Hidden Person', 'plaintext-marker-1', 'rejected-marker-2', 'refused-marker-3', 'secret']) {
       assert.equal(raw.includes(secret), false, `Redis holds "${secret}" in plaintext`);

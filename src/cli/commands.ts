@@ -194,7 +194,7 @@ async function withQueue<T>(config: Config, work: (handle: QueueHandle, db: Db) 
     await assertSchemaCurrent(db);
     const handle = await openQueueHandle(config, createLogger({ LOG_LEVEL: 'silent' }, 'activityd-cli'));
     try {
-      if (handle.redis.status !== 'ready') throw new Error(`Redis at ${config.REDIS_URL} is not answering`);
+      if (handle.redis.status !== 'ready') throw new Error(`Redis at ${config.REDIS_URL.display} is not answering`);
       return await work(handle, db);
     } finally {
       await handle.close();

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Registry } from 'prom-client';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis';
 import type { Db } from '../store/db';
 import { opsRoutes } from '../http/opsRoutes';
 
@@ -12,7 +12,7 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
-export async function startOpsServer(port: number, host: string, registry: Registry, redis: Redis, db: Db): Promise<OpsServer> {
+export async function startOpsServer(port: number, host: string, registry: Registry, redis: RedisClient, db: Db): Promise<OpsServer> {
   const app = new Koa();
   app.use(opsRoutes(registry, redis, db).routes());
   const server = http.createServer(app.callback());

@@ -1,19 +1,18 @@
 /** A process's producer connection to the ingest queue, shared by the receiver, the board, metrics and the CLI. */
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../../config';
 import type { Logger } from '../log';
-import { connectRedis } from '../queue/redis';
+import { connectRedis, RedisClient } from '../queue/redis';
 import { StoredJob, openIngestQueue } from '../queue/ingestQueue';
 
 export interface QueueHandle {
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue<StoredJob>;
   close(): Promise<void>;
 }
 
 /** One log line when Redis goes away and one when it is back, instead of one per reconnect attempt. */
-function watchRedis(redis: Redis, queue: Queue, log: Logger): void {
+function watchRedis(redis: RedisClient, queue: Queue, log: Logger): void {
   let reachable = true;
   redis.on('ready', () => {
     if (!reachable) log.info('Redis is reachable again');
@@ -27,7 +26,7 @@ function watchRedis(redis: Redis, queue: Queue, log: Logger): void {
 }
 
 /** Waits (bounded) for the first connection, so the first requests after start are not refused; a Redis that is down does not keep the process from starting. */
-function redisReady(redis: Redis, timeoutMs: number): Promise<void> {
+function redisReady(redis: RedisClient, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

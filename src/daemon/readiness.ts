@@ -1,5 +1,5 @@
 /** Whether this process can do its work: Redis and the database both answer, each within a bound. */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis';
 import type { Db } from '../store/db';
 import type { HttpResult } from '../receive/httpResult';
 
@@ -22,7 +22,7 @@ async function probe(check: () => Promise<unknown>): Promise<string> {
   }
 }
 
-export async function checkReadiness(redis: Redis, db: Db): Promise<HttpResult> {
+export async function checkReadiness(redis: RedisClient, db: Db): Promise<HttpResult> {
   const [redisState, databaseState] = await Promise.all([
     probe(() => (redis.status === 'ready' ? redis.ping() : Promise.reject(new Error(`connection is ${redis.status}`)))),
     probe(() => db.raw('SELECT 1')),

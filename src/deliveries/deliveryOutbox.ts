@@ -4,7 +4,7 @@
  * SQL and a failure is still recorded when the database is what failed. While Redis is unreachable they wait in
  * memory (up to a bound) and go out once it is back.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis';
 import type { Logger } from '../log';
 import type { DeliveryRecord, JobDelivery } from './deliveryRecord';
 import { sealText } from '../queue/jobCipher';
@@ -30,7 +30,7 @@ export interface DeliveryOutbox {
 }
 
 /** With `encryptionKey` (JOB_ENCRYPTION_KEY) entries are sealed: rejection messages and errors may quote what people sent. */
-export function createDeliveryOutbox(redis: Redis, prefix: string, log: Logger, encryptionKey?: Buffer): DeliveryOutbox {
+export function createDeliveryOutbox(redis: RedisClient, prefix: string, log: Logger, encryptionKey?: Buffer): DeliveryOutbox {
   const key = deliveryListKey(prefix);
   const buffered: string[] = [];
   let dropped = 0;

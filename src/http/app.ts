@@ -1,7 +1,7 @@
 /** The receiver's Koa app: one error boundary, ingest, the admin API, the board, and health and metrics. */
 import Koa from 'koa';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis';
 import type { Registry } from 'prom-client';
 import type { Db } from '../store/db';
 import { loggablePath, Logger } from '../log';
@@ -14,7 +14,7 @@ import type { IngestDeps } from '../receive/ingestRequest';
 export interface AppDeps {
   ingest: IngestDeps;
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   queues: Queue[];
   registry: Registry;
   adminToken: string;
@@ -53,7 +53,8 @@ export function createApp(deps: AppDeps): Koa {
     const route = ctx.state.route ?? (ctx.path.startsWith('/api/') ? 'admin' : 'other');
     // Metrics name routes, never paths; the log gets a path only with token-like segments masked.
     deps.ingest.metrics.observeRequest(route, ctx.status);
-    deps.log.debug({ method: ctx.method, route, path: loggablePath(ctx.path), tenantId: ctx.state.tenantId, status: ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    // Built only when debug is on: this runs for every request.
+    if (deps.log.isLevelEnabled('debug')) deps.log.debug({ method: ctx.method, route, path: loggablePath(ctx.path), tenantId: ctx.state.tenantId, status: ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
   });
   const ingest = ingestRoutes(deps.ingest, deps.maxBodyBytes);
   const admin = adminRoutes({ db: deps.db, adminToken: deps.adminToken, log: deps.log });

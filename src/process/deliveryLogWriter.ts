@@ -2,7 +2,7 @@
  * Moves delivery-log entries left in Redis (requests that queued no job, jobs that failed for good) into SQL in batches, and prunes
  * the log past DELIVERY_RETENTION_DAYS. Runs in every worker process; LPOP hands each record to one of them.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { pruneDeliveries, writeOutboxEntries } from '../store/deliveries';
@@ -25,7 +25,7 @@ export interface DeliveryLogOptions {
   encryptionKey?: Buffer;
 }
 
-export function startDeliveryLogWriter(redis: Redis, db: Db, { prefix, retentionDays, encryptionKey }: DeliveryLogOptions, log: Logger): DeliveryLogWriter {
+export function startDeliveryLogWriter(redis: RedisClient, db: Db, { prefix, retentionDays, encryptionKey }: DeliveryLogOptions, log: Logger): DeliveryLogWriter {
   const key = deliveryListKey(prefix);
   /** An entry that does not open (no key, or another one) is dropped with a warning: kept, it would block the list for good. */
   const readEntries = (raw: string[]): OutboxEntry[] =>

@@ -1,6 +1,6 @@
 /** The ingest queue: its name, its Redis key prefix, what a job carries and how jobs retry and are kept. */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis';
 import type { Config } from '../../config';
 import type { ActivityEvent } from '../normalize/activityEvent';
 import type { JobDelivery } from '../deliveries/deliveryRecord';
@@ -30,10 +30,13 @@ export function queuePrefix(config: Pick<Config, 'QUEUE_PREFIX'>): string {
   return `{${config.QUEUE_PREFIX}}`;
 }
 
-export function openIngestQueue(config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>, connection: Redis): Queue<StoredJob> {
+export function openIngestQueue(config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>, connection: RedisClient): Queue<StoredJob> {
   return new Queue<StoredJob>(INGEST_QUEUE, {
     connection,
     prefix: queuePrefix(config),
+    // BullMQ's event stream (read by QueueEvents listeners, which activityd has none of) keeps 10,000 entries by
+    // default, about 1 MB per queue that never goes away; a short tail is enough for a listener to catch up.
+    streams: { events: { maxLen: 1000 } },
     defaultJobOptions: {
       attempts: config.JOB_ATTEMPTS,
       backoff: { type: 'exponential', delay: config.JOB_BACKOFF_MS },

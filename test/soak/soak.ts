@@ -49,7 +49,7 @@ async function main(): Promise<number> {
   const env = createTestEnv({ REDIS_URL: redis.url, LOG_LEVEL: 'warn', JOB_LOCK_MS: '5000', STALLED_CHECK_MS: '2000' });
   const db = await openMigrated(env.config);
   const children: ChildDaemon[] = [];
-  const redisClient = connectRedis(redis.url, 'producer');
+  const redisClient = connectRedis(env.config.REDIS_URL, 'producer');
   const queue = openIngestQueue(env.config, redisClient);
   try {
     const tenant = await newTenant(db, 'soak');
