@@ -50,15 +50,21 @@ export async function resolveEndUser(
     if (person.name !== undefined && person.name !== user.name) changes.name = person.name;
   }
   if (Object.keys(changes).length > 0) {
-    await trx('end_users')
+    // A field the user lacked is filled only if it is still empty in the table: on PostgreSQL another worker may
+    // have reached the same user by a key we did not lock and filled it first; its value stays. An identify
+    // event's email and name replace what is there.
+    const fill = (column: string, value: string) => trx.raw('COALESCE(??, ?)', [column, value]);
+    const set = (column: string, value: string) => (options.overwrite && column !== 'external_id' ? value : fill(column, value));
+    const [row] = await trx('end_users')
       .where({ id: user.id })
       .update({
-        ...(changes.externalId !== undefined && { external_id: changes.externalId }),
-        ...(changes.email !== undefined && { email: changes.email }),
-        ...(changes.name !== undefined && { name: changes.name }),
+        ...(changes.externalId !== undefined && { external_id: set('external_id', changes.externalId as string) }),
+        ...(changes.email !== undefined && { email: set('email', changes.email as string) }),
+        ...(changes.name !== undefined && { name: set('name', changes.name as string) }),
         updated_at: options.now,
-      });
-    Object.assign(user, changes);
+      })
+      .returning(['id', 'external_id', 'email', 'name', 'company_id']);
+    Object.assign(user, toKnownEndUser(row as EndUserRow));
     known.remember(user);
   }
   return user;
