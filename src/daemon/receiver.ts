@@ -1,4 +1,5 @@
 /** The receiver: HTTP in, validated events durably onto the queue, no SQL per request. */
+import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -12,6 +13,9 @@ import { answerClientErrors } from '../http/clientErrors';
 import { createRateLimiter } from '../receive/rateLimit';
 import { createReceiverMetrics } from '../metrics/receiverMetrics';
 import type { QueueHandle } from './queueHandle';
+
+/** How long a cluster worker stays after it stopped listening, to refuse connections still being handed to it. */
+const CLUSTER_HANDOFF_GRACE_MS = 1000;
 
 export interface RunningReceiver {
   port: number;
@@ -91,6 +95,12 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
       }, timeoutMs);
       server.closeIdleConnections();
       await closed;
+      if (cluster.isWorker) {
+        // In cluster mode (pm2) the primary hands connections to workers over IPC. One handed to this process just
+        // before the primary learned it stopped listening must get this process's refusal, so the primary passes
+        // it to another receiver; a process that had already exited would leave that connection unanswered.
+        await new Promise((resolve) => setTimeout(resolve, CLUSTER_HANDOFF_GRACE_MS));
+      }
       clearInterval(idleSweep);
       clearTimeout(deadline);
       tenants.stop();
