@@ -1,11 +1,11 @@
 /** A worker process's own small HTTP server for /metrics, /healthz and /readyz. */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Registry } from 'prom-client';
 import type { RedisClient } from '../queue/redis';
 import type { Db } from '../store/db';
 import { opsRoutes } from '../http/opsRoutes';
+import { listen } from '../http/listen';
 
 export interface OpsServer {
   port: number;
@@ -16,12 +16,8 @@ export async function startOpsServer(port: number, host: string, registry: Regis
   const app = new Koa();
   app.use(opsRoutes(registry, redis, db).routes());
   const server = http.createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
   return {
-    port: (server.address() as AddressInfo).port,
+    port: await listen(server, port, host),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -2,23 +2,16 @@
 import type { RedisClient } from '../queue/redis';
 import type { Db } from '../store/db';
 import type { HttpResult } from '../receive/httpResult';
+import { withTimeout } from '../timeouts';
 
 const CHECK_TIMEOUT_MS = 2000;
 
 async function probe(check: () => Promise<unknown>): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-      }),
-    ]);
+    await withTimeout(check(), CHECK_TIMEOUT_MS, `no answer within ${CHECK_TIMEOUT_MS} ms`);
     return 'ok';
   } catch (error) {
     return `down: ${(error as Error).message}`;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

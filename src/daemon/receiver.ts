@@ -1,13 +1,13 @@
 /** The receiver: HTTP in, validated events durably onto the queue, no SQL per request. */
 import cluster from 'node:cluster';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../config';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { startTenantDirectory } from '../tenants/directory';
 import { createApp } from '../http/app';
+import { listen } from '../http/listen';
 import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
 import { answerClientErrors } from '../http/clientErrors';
 import { createRateLimiter } from '../receive/rateLimit';
@@ -73,14 +73,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
   });
   const server = http.createServer(serverOptions(config), app.callback());
   answerClientErrors(server, log);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.PORT, config.HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, config.PORT, config.HOST);
   log.info({ host: config.HOST, port }, 'receiver listening');
 
   return {

@@ -8,6 +8,7 @@ import { INGEST_QUEUE, IngestJob, StoredJob, queuePrefix } from '../queue/ingest
 import { openJob, SealedPayloadError } from '../queue/jobCipher';
 import { createGroupCommitter } from './groupCommit';
 import { isTransientFailure } from './failures';
+import { TimedOut, withTimeout } from '../timeouts';
 import type { Registry } from 'prom-client';
 import { createWorkerMetrics } from '../metrics/workerMetrics';
 import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
@@ -95,13 +96,10 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
 
   return {
     async close(timeoutMs) {
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      });
-      const outcome = await Promise.race([worker.close(), timedOut]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') {
+      try {
+        await withTimeout(worker.close(), timeoutMs, 'drain time over');
+      } catch (error) {
+        if (!(error instanceof TimedOut)) throw error;
         log.warn({ timeoutMs }, 'jobs still running after the drain time; handing them back to the queue');
         await worker.close(true);
       }

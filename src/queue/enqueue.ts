@@ -4,6 +4,7 @@ import type { ActivityEvent } from '../normalize/activityEvent';
 import type { StoredJob } from './ingestQueue';
 import type { DeliveryRecord } from '../deliveries/deliveryRecord';
 import { sealJob } from './jobCipher';
+import { TimedOut, withTimeout } from '../timeouts';
 
 export class QueueUnavailableError extends Error {}
 
@@ -21,16 +22,11 @@ export async function enqueueEvents(
     const delivery = { id: job.delivery.id, indexes: job.indexes.slice(start, start + limits.jobMaxEvents), ...(start === 0 && { record: job.delivery }) };
     jobs.push({ name: 'events', data: sealJob(limits.encryptionKey, { tenantId: job.tenantId, receivedAt: job.receivedAt, events, delivery }) });
   }
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new QueueUnavailableError(`Redis did not acknowledge within ${limits.timeoutMs} ms`)), limits.timeoutMs);
-  });
   try {
-    await Promise.race([jobs.length === 1 ? queue.add(jobs[0].name, jobs[0].data) : queue.addBulk(jobs), timeout]);
+    const added: Promise<unknown> = jobs.length === 1 ? queue.add(jobs[0].name, jobs[0].data) : queue.addBulk(jobs);
+    await withTimeout(added, limits.timeoutMs, `Redis did not acknowledge within ${limits.timeoutMs} ms`);
   } catch (error) {
-    if (error instanceof QueueUnavailableError) throw error;
+    if (error instanceof TimedOut) throw new QueueUnavailableError(error.message);
     throw new QueueUnavailableError(`Redis refused the events: ${(error as Error).message}`);
-  } finally {
-    clearTimeout(timer);
   }
 }
