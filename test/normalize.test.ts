@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { normalizeBody, BodyError } from '../src/normalize/normalizeBody';
 import { parseDate } from '../src/normalize/fields';
+import { newInsertId } from '../src/normalize/insertIds';
 
 const receivedAt = Date.UTC(2026, 10, 29, 12, 0, 0);
 const options = (overrides: Partial<Parameters<typeof normalizeBody>[1]> = {}) => ({ bulk: false, maxEventBytes: 1024 * 1024, receivedAt, bodyBytes: 100, ...overrides });
@@ -22,7 +23,15 @@ describe('normalize: Planhat activities', () => {
     assert.equal(events[1].date, receivedAt, 'date defaults to the time received');
     assert.equal(events[1].count, 1);
     assert.equal(events[1].weight, 1);
-    assert.match(events[1].insertId, /^[0-9a-f-]{36}$/, 'an insertId is made when none is given');
+    assert.match(events[1].insertId, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'an insertId (a UUIDv7) is made when none is given');
+    assert.equal(parseInt(events[1].insertId.replace(/-/g, '').slice(0, 12), 16), receivedAt, 'its first 48 bits are the time received');
+  });
+
+  it('makes insert ids that sort by the time they were made, and differ within one millisecond', () => {
+    const earlier = Array.from({ length: 1000 }, () => newInsertId(receivedAt));
+    const later = newInsertId(receivedAt + 1);
+    assert.equal(new Set(earlier).size, 1000);
+    for (const id of earlier) assert.ok(id < later, `${id} sorts before ${later}`);
   });
 
   it('accepts epoch milliseconds and numeric ids', () => {
