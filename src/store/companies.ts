@@ -1,6 +1,6 @@
 /** Companies for the worker: by externalId (created when the tenant allows it), by email domain, and learned domains. */
 import type { Knex } from 'knex';
-import { chunks } from './chunks';
+import { inValues, insertRowsSkippingConflicts } from './manyValues';
 
 export interface CompanyWanted {
   externalId: string;
@@ -10,28 +10,23 @@ export interface CompanyWanted {
 /** Ids of the wanted companies; missing ones are created when `create` is true. A company another worker creates at the same moment is read back, not duplicated. */
 export async function findOrCreateCompanies(trx: Knex.Transaction, tenantId: number, wanted: CompanyWanted[], create: boolean, now: number): Promise<Map<string, number>> {
   const byExternalId = new Map(wanted.map((company) => [company.externalId, company]));
-  const ids = new Map<string, number>();
   // Sorted: concurrent transactions inserting overlapping companies take their row locks in one order, never deadlocking.
-  for (const chunk of chunks([...byExternalId.keys()].sort())) {
-    if (create) {
-      await trx('companies')
-        .insert(chunk.map((externalId) => ({ tenant_id: tenantId, external_id: externalId, name: byExternalId.get(externalId)?.name ?? externalId, created_at: now })))
-        .onConflict(['tenant_id', 'external_id'])
-        .ignore();
-    }
-    const rows: Array<{ id: number; external_id: string }> = await trx('companies').where({ tenant_id: tenantId }).whereIn('external_id', chunk).select('id', 'external_id');
-    for (const row of rows) ids.set(row.external_id, row.id);
+  const externalIds = [...byExternalId.keys()].sort();
+  if (externalIds.length === 0) return new Map();
+  if (create) {
+    const rows = externalIds.map((externalId) => ({ tenant_id: tenantId, external_id: externalId, name: byExternalId.get(externalId)?.name ?? externalId, created_at: now }));
+    await insertRowsSkippingConflicts(trx, 'companies', ['tenant_id', 'external_id', 'name', 'created_at'], rows, ['tenant_id', 'external_id']);
   }
-  return ids;
+  const rows: Array<{ id: number; external_id: string }> = await trx('companies').where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'external_id', externalIds)).select('id', 'external_id');
+  return new Map(rows.map((row) => [row.external_id, row.id]));
 }
 
 /** For each claimed domain, the one company that claims it, or null when two or more do (it then matches neither). */
 export async function companiesByDomain(trx: Knex.Transaction, tenantId: number, domains: string[]): Promise<Map<string, number | null>> {
   const claims = new Map<string, Set<number>>();
-  for (const chunk of chunks(domains)) {
-    const rows: Array<{ domain: string; company_id: number }> = await trx('company_domains').where({ tenant_id: tenantId }).whereIn('domain', chunk).select('domain', 'company_id');
-    for (const row of rows) claims.set(row.domain, (claims.get(row.domain) ?? new Set()).add(row.company_id));
-  }
+  if (domains.length === 0) return new Map();
+  const rows: Array<{ domain: string; company_id: number }> = await trx('company_domains').where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'domain', domains)).select('domain', 'company_id');
+  for (const row of rows) claims.set(row.domain, (claims.get(row.domain) ?? new Set()).add(row.company_id));
   const owners = new Map<string, number | null>();
   for (const [domain, companies] of claims) owners.set(domain, companies.size === 1 ? [...companies][0] : null);
   return owners;

@@ -1,7 +1,7 @@
 /** End users in SQL, for the worker: loading the ones a batch may touch, and applying identity decisions. */
 import type { Knex } from 'knex';
 import { decideEndUser, KnownEndUser, KnownEndUsers, PersonRef } from '../identity/endUserRules';
-import { chunks } from './chunks';
+import { inValues } from './manyValues';
 
 interface EndUserRow {
   id: number;
@@ -16,9 +16,11 @@ function toKnownEndUser(row: EndUserRow): KnownEndUser {
 }
 
 export async function loadEndUsers(trx: Knex.Transaction, tenantId: number, externalIds: string[], emails: string[]): Promise<KnownEndUsers> {
+  const columns = ['id', 'external_id', 'email', 'name', 'company_id'];
   const rows: EndUserRow[] = [];
-  for (const chunk of chunks(externalIds)) rows.push(...(await trx('end_users').where({ tenant_id: tenantId }).whereIn('external_id', chunk)));
-  for (const chunk of chunks(emails)) rows.push(...(await trx('end_users').where({ tenant_id: tenantId }).whereIn('email', chunk)));
+  if (externalIds.length > 0) rows.push(...(await trx('end_users').where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'external_id', externalIds)).select(columns)));
+  // Every user with one of the emails, even those just found by externalId: the rules also look for the one of them without an externalId.
+  if (emails.length > 0) rows.push(...(await trx('end_users').where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'email', emails)).select(columns)));
   return new KnownEndUsers(rows.map(toKnownEndUser));
 }
 

@@ -13,7 +13,7 @@ import { lockIdentities, takeWriteLock } from './locks';
 import { assignPrimaryCompany, loadEndUsers, resolveEndUser } from './endUsers';
 import { addCompanyDomain, companiesByDomain, findOrCreateCompanies } from './companies';
 import { findOrCreateOwned } from './ownedRecords';
-import { chunks } from './chunks';
+import { inValues, insertRowsSkippingConflicts } from './manyValues';
 import { clearFailedOutcomes, EventOutcomeRow, insertDeliveryRecords, recordEventOutcomes } from './deliveries';
 import type { JobDelivery } from '../deliveries/deliveryRecord';
 
@@ -149,11 +149,8 @@ async function countFiltered(trx: Knex.Transaction, tenantId: number, filtered: 
 /** Marks events whose insertId is already stored (or repeated within the batch) as duplicates; returns the rest. Identify events store nothing, so they always apply. */
 async function withoutStoredInsertIds(trx: Knex.Transaction, tenantId: number, kept: PendingEvent[], outcomes: EventOutcome[][]): Promise<PendingEvent[]> {
   const insertIds = [...new Set(kept.filter(({ event }) => event.kind !== 'identify').map(({ event }) => event.insertId))];
-  const seen = new Set<string>();
-  for (const chunk of chunks(insertIds)) {
-    const rows: Array<{ insert_id: string }> = await trx('activities').where({ tenant_id: tenantId }).whereIn('insert_id', chunk).select('insert_id');
-    for (const row of rows) seen.add(row.insert_id);
-  }
+  const stored: Array<{ insert_id: string }> = await trx('activities').where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'insert_id', insertIds)).select('insert_id');
+  const seen = new Set(stored.map((row) => row.insert_id));
   const fresh: PendingEvent[] = [];
   for (const item of kept) {
     if (item.event.kind === 'identify') {
@@ -209,6 +206,10 @@ async function companyOfEvent(
   return companyId ?? user.companyId;
 }
 
+const ACTIVITY_COLUMNS = [
+  'tenant_id', 'end_user_id', 'company_id', 'asset_id', 'project_id', 'action', 'date', 'count', 'weight', 'info', 'insert_id', 'received_at', 'stored_at', 'delivery_id', 'delivery_index',
+];
+
 async function insertActivities(
   trx: Knex.Transaction,
   tenantId: number,
@@ -230,8 +231,8 @@ async function insertActivities(
     tenant_id: tenantId,
     end_user_id: user.id,
     company_id: companyId,
-    asset_id: event.assetExternalId !== undefined ? assets.get(event.assetExternalId) : null,
-    project_id: event.projectExternalId !== undefined ? projects.get(event.projectExternalId) : null,
+    asset_id: event.assetExternalId !== undefined ? (assets.get(event.assetExternalId) as number) : null,
+    project_id: event.projectExternalId !== undefined ? (projects.get(event.projectExternalId) as number) : null,
     action: event.action,
     date: event.date,
     count: event.count,
@@ -243,9 +244,5 @@ async function insertActivities(
     delivery_id: delivery?.id ?? null,
     delivery_index: delivery?.index ?? null,
   }));
-  // 400 rows of 16 values: 5 statements for a 2,000-event batch instead of 25 at 80 rows (about 8% less write time
-  // in the bench), still far under SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
-  for (const chunk of chunks(rows)) {
-    await trx('activities').insert(chunk).onConflict(['tenant_id', 'insert_id']).ignore();
-  }
+  await insertRowsSkippingConflicts(trx, 'activities', ACTIVITY_COLUMNS, rows, ['tenant_id', 'insert_id']);
 }

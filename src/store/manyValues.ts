@@ -1,0 +1,43 @@
+/**
+ * Many values as one bound parameter: a JSON array on SQLite (read back with json_each), an array or a JSON
+ * recordset on PostgreSQL. node-sqlite3 spends about 0.7 µs of the worker's main thread on each bound value and knex
+ * more on building a statement of thousands of placeholders; one parameter per list or batch of rows costs neither,
+ * and needs no chunking under the databases' bind-parameter limits.
+ */
+import type { Knex } from 'knex';
+import { dialectOf } from './db';
+
+/** `column IN (values)` for a where clause: `query.whereRaw(...inValues('insert_id', ids))`. */
+export function inValues(trx: Knex | Knex.Transaction, column: string, values: string[] | number[]): [string, Knex.RawBinding[]] {
+  if (dialectOf(trx) === 'postgres') return ['?? = ANY(?)', [column, values]];
+  return ['?? IN (SELECT value FROM json_each(?))', [column, JSON.stringify(values)]];
+}
+
+/**
+ * INSERT of many rows in one statement; a row whose `conflict` columns are taken already is skipped. Values must be
+ * strings, finite numbers or null (as JSON carries them); columns take their types from the table.
+ */
+export async function insertRowsSkippingConflicts(
+  trx: Knex.Transaction,
+  table: string,
+  columns: string[],
+  rows: Array<Record<string, string | number | null>>,
+  conflict: string[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const target = conflict.map(() => '??').join(', ');
+  const names = columns.map(() => '??').join(', ');
+  if (dialectOf(trx) === 'postgres') {
+    // The table's own row type gives each JSON field its column type.
+    await trx.raw(`INSERT INTO ?? (${names}) SELECT ${names} FROM json_populate_recordset(NULL::??, ?::json) ON CONFLICT (${target}) DO NOTHING`, [
+      table, ...columns, ...columns, table, JSON.stringify(rows), ...conflict,
+    ]);
+    return;
+  }
+  // Arrays, not objects: a third of the JSON for SQLite to parse. "WHERE true" tells SQLite's parser that ON CONFLICT
+  // belongs to the INSERT, not to a join.
+  const fields = columns.map((_, index) => `value ->> ${index}`).join(', ');
+  await trx.raw(`INSERT INTO ?? (${names}) SELECT ${fields} FROM json_each(?) WHERE true ON CONFLICT (${target}) DO NOTHING`, [
+    table, ...columns, JSON.stringify(rows.map((row) => columns.map((column) => row[column] ?? null))), ...conflict,
+  ]);
+}
