@@ -6,13 +6,14 @@ const PLANHAT_KEYS = new Set([
   'externalId', 'email', 'name', 'companyExternalId', 'assetExternalId', 'projectExternalId', 'action', 'date', 'count', 'weight', 'info', 'insertId',
 ]);
 /** Planhat's bulk endpoint also takes short names. */
-const BULK_SHORT_NAMES = new Set(['id', 'cId']);
+const BULK_KEYS = new Set([...PLANHAT_KEYS, 'id', 'cId']);
 
 export function planhatFields(raw: Record<string, unknown>, acceptBulkShortNames: boolean): EventFields {
-  const consumed = acceptBulkShortNames ? new Set([...PLANHAT_KEYS, ...BULK_SHORT_NAMES]) : PLANHAT_KEYS;
+  const consumed = acceptBulkShortNames ? BULK_KEYS : PLANHAT_KEYS;
   const info = parseObject('info', raw.info) ?? {};
-  // Other top-level fields are kept in info rather than dropped, so nothing a sender wrote is lost.
-  const extras = omitKeys(raw, consumed);
+  // Other top-level fields are kept in info rather than dropped, so nothing a sender wrote is lost. Most events have
+  // none, and then info is taken as it came rather than copied.
+  const hasExtras = Object.keys(raw).some((key) => !consumed.has(key));
   return {
     externalId: { field: 'externalId', value: raw.externalId ?? (acceptBulkShortNames ? raw.id : undefined) },
     email: { field: 'email', value: raw.email },
@@ -25,7 +26,7 @@ export function planhatFields(raw: Record<string, unknown>, acceptBulkShortNames
     count: { field: 'count', value: raw.count },
     weight: { field: 'weight', value: raw.weight },
     insertId: { field: 'insertId', value: raw.insertId },
-    info: Object.fromEntries([...Object.entries(extras), ...Object.entries(info)]),
+    info: hasExtras ? Object.fromEntries([...Object.entries(omitKeys(raw, consumed)), ...Object.entries(info)]) : info,
     identityHint: 'externalId or email',
   };
 }
