@@ -56,7 +56,7 @@ export const settings = {
   /** BullMQ maxStalledCount: how many times a job may stall (its worker died) before it is failed; failed jobs stay replayable. */
   JOB_MAX_STALLED: { default: '5', parse: parseInteger(0, 1000), doc: 'times a job may be orphaned by a dying worker before it is kept as failed' },
   /** Most events written in one database transaction. */
-  BATCH_MAX_EVENTS: { default: '2000', parse: parseInteger(1, 100000), doc: 'most events the worker writes in one transaction' },
+  BATCH_MAX_EVENTS: { default: '5000', parse: parseInteger(1, 100000), doc: 'most events the worker writes in one transaction' },
   /** How long the receiver waits for Redis to acknowledge an enqueue before answering 503. */
   ENQUEUE_TIMEOUT_MS: { default: '5000', parse: parseInteger(10, 600000), doc: 'how long the receiver waits for Redis before answering 503' },
   /** Retry-After sent with 503. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { normalizeBody, BodyError } from '../src/normalize/normalizeBody';
 import { parseDate } from '../src/normalize/fields';
-import { newInsertId } from '../src/normalize/insertIds';
+import { newTimeOrderedId } from '../src/timeOrderedIds';
 
 const receivedAt = Date.UTC(2026, 10, 29, 12, 0, 0);
 const options = (overrides: Partial<Parameters<typeof normalizeBody>[1]> = {}) => ({ bulk: false, maxEventBytes: 1024 * 1024, receivedAt, bodyBytes: 100, ...overrides });
@@ -28,8 +28,8 @@ describe('normalize: Planhat activities', () => {
   });
 
   it('makes insert ids that sort by the time they were made, and differ within one millisecond', () => {
-    const earlier = Array.from({ length: 1000 }, () => newInsertId(receivedAt));
-    const later = newInsertId(receivedAt + 1);
+    const earlier = Array.from({ length: 1000 }, () => newTimeOrderedId(receivedAt));
+    const later = newTimeOrderedId(receivedAt + 1);
     assert.equal(new Set(earlier).size, 1000);
     for (const id of earlier) assert.ok(id < later, `${id} sorts before ${later}`);
   });

@@ -1,5 +1,5 @@
 /** What the delivery log keeps of one ingest request: who sent what, and what activityd answered. */
-import crypto from 'node:crypto';
+import { newTimeOrderedId } from '../timeOrderedIds';
 import type { Rejection } from '../normalize/normalizeBody';
 
 export type Endpoint = 'analytics' | 'analytics/bulk' | 'httpapi' | 'batch';
@@ -24,7 +24,7 @@ export interface DeliveryStart {
 }
 
 export function startDelivery(endpoint: Endpoint, userAgent: string | undefined, receivedAt: number): DeliveryStart {
-  return { id: crypto.randomUUID(), endpoint, userAgent: userAgent ? userAgent.slice(0, 500) : null, receivedAt };
+  return { id: newTimeOrderedId(receivedAt), endpoint, userAgent: userAgent ? userAgent.slice(0, 500) : null, receivedAt };
 }
 
 export function finishDelivery(start: DeliveryStart, tenantId: number, status: number, accepted: number, rejected: Rejection[]): DeliveryRecord {

@@ -5,28 +5,25 @@ import type { DeliveryRecord } from '../deliveries/deliveryRecord';
 import type { OutboxEntry } from '../deliveries/deliveryOutbox';
 import { takeWriteLock } from './locks';
 import { chunks } from './chunks';
+import { insertRowsSkippingConflicts } from './manyValues';
 import { decodeCursor, encodeCursor } from './readQueries';
 
 type Executor = Db | Knex.Transaction;
 
 export type LoggedOutcome = 'duplicate' | 'filtered' | 'identified' | 'failed';
 
-export async function insertDeliveryRecords(db: Executor, records: DeliveryRecord[]): Promise<void> {
-  for (const chunk of chunks(records, 100)) {
-    await db('deliveries')
-      .insert(chunk.map((record) => ({
-        id: record.id,
-        tenant_id: record.tenantId,
-        received_at: record.receivedAt,
-        endpoint: record.endpoint,
-        user_agent: record.userAgent,
-        status: record.status,
-        accepted: record.accepted,
-        rejected: JSON.stringify(record.rejected),
-      })))
-      .onConflict('id')
-      .ignore();
-  }
+export async function insertDeliveryRecords(trx: Knex.Transaction, records: DeliveryRecord[]): Promise<void> {
+  const rows = records.map((record) => ({
+    id: record.id,
+    tenant_id: record.tenantId,
+    received_at: record.receivedAt,
+    endpoint: record.endpoint,
+    user_agent: record.userAgent,
+    status: record.status,
+    accepted: record.accepted,
+    rejected: JSON.stringify(record.rejected),
+  }));
+  await insertRowsSkippingConflicts(trx, 'deliveries', ['id', 'tenant_id', 'received_at', 'endpoint', 'user_agent', 'status', 'accepted', 'rejected'], rows, ['id']);
 }
 
 export interface EventOutcomeRow {

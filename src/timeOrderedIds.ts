@@ -1,8 +1,8 @@
 /**
- * Insert ids the receiver makes for events that came without one: UUIDv7 (RFC 9562), whose first 48 bits are the
- * time in ms. Ids made later sort later, so the unique (tenant, insert_id) index grows at its right edge instead of
- * at random pages: on SQLite a random UUIDv4 per event dirtied a different index page per row and about doubled
- * the cost of storing an activity (see README, Performance).
+ * Ids the receiver makes (insert ids for events that came without one, delivery ids): UUIDv7 (RFC 9562), whose
+ * first 48 bits are the time in ms. Ids made later sort later, so a unique index on them grows at its right edge
+ * instead of at random pages: on SQLite a random UUIDv4 per event dirtied a different index page per row and about
+ * doubled the cost of storing an activity (see README, Performance).
  */
 import crypto from 'node:crypto';
 
@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 const pool = Buffer.alloc(16 * 256);
 let used = pool.length;
 
-export function newInsertId(now = Date.now()): string {
+export function newTimeOrderedId(now = Date.now()): string {
   if (used === pool.length) {
     crypto.randomFillSync(pool);
     used = 0;
