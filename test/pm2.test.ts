@@ -35,7 +35,10 @@ describe('pm2: ecosystem.config.js', function () {
       WORKER_INSTANCES: '1',
       SHUTDOWN_TIMEOUT_MS: '15000',
       WORKER_CONCURRENCY: '8',
-      BATCH_MAX_EVENTS: '200',
+      // Jobs of 50 events written one per transaction: the worker is still busy with the 30,000 events of the
+      // "busy worker" test when `pm2 stop` reaches it, however fast it stores.
+      JOB_MAX_EVENTS: '50',
+      BATCH_MAX_EVENTS: '50',
     };
     await pm2('start', 'ecosystem.config.js');
     await waitFor('receivers answering', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 30000, 200);

@@ -17,22 +17,26 @@ export interface GroupCommitter {
   write(entry: BatchEntry): Promise<EventOutcome[]>;
 }
 
-/**
- * After a batch of several jobs, the writer waits up to this long for as many jobs to gather again before it writes.
- * Under load the jobs of a committed batch are replaced one by one as the queue hands out the next ones; writing at
- * the first arrival made every other batch a batch of one, and a commit costs about the same for one event as for a
- * hundred (its fsync). A lone job at an idle worker is still written at once.
- */
-const GATHER_MS = 5;
+export interface GroupCommitOptions {
+  /** Most events in one transaction (BATCH_MAX_EVENTS). */
+  maxEvents: number;
+  /**
+   * After a batch of several jobs, how long the writer waits for as many jobs to gather again before it writes.
+   * Under load the jobs of a committed batch are replaced one by one as the queue hands out the next ones; writing
+   * at the first arrival made every other batch a batch of one, and a commit costs about as much for one event as
+   * for a hundred (its fsync). A lone job at an idle worker is still written at once.
+   */
+  gatherMs?: number;
+}
 
-export function createGroupCommitter(db: Db, maxEvents: number): GroupCommitter {
+export function createGroupCommitter(db: Db, { maxEvents, gatherMs = 5 }: GroupCommitOptions): GroupCommitter {
   const waiting: Waiting[] = [];
   let writing = false;
   let gathering: { jobs: number; done: () => void } | undefined;
 
   function gathered(jobs: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => done(), GATHER_MS);
+      const timer = setTimeout(() => done(), gatherMs);
       const done = () => {
         clearTimeout(timer);
         gathering = undefined;

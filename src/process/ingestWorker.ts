@@ -29,7 +29,7 @@ type WorkerConfig = Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX' | 'WORKER_CONCURRE
 
 export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logger, registry: Registry, deliveries: DeliveryOutbox): Promise<IngestWorker> {
   const metrics = createWorkerMetrics(registry);
-  const committer = createGroupCommitter(db, config.BATCH_MAX_EVENTS);
+  const committer = createGroupCommitter(db, { maxEvents: config.BATCH_MAX_EVENTS });
   const connection = connectRedis(config.REDIS_URL, 'worker');
 
   // A job that does not open (encrypted, and no key or another one) is a permanent failure: set the key and replay it.
