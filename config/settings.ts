@@ -24,11 +24,11 @@ export const settings = {
   ADMIN_TOKEN: { default: '', parse: parseString({ allowEmpty: true, minLength: 16 }), doc: 'bearer token of the admin API (at least 16 characters); unset, the admin API answers 401' },
   /**
    * Jobs one worker process handles at once; their events are written together (group commit). A single-event
-   * request is one job, so this bounds the batch size of such traffic (at 32 the bench's single-event end-to-end rate
-   * was ~1,800 events/s, at 256 ~3,250). It also bounds memory: a backlog of full bulk jobs (JOB_MAX_EVENTS each)
-   * is held in flight, and at 256 the worker's peak RSS reached 193 MB in the bench; 128 keeps it well under 200 MB.
+   * request is one job, so this bounds the batch size of such traffic (draining 20,000 single-event jobs: about
+   * 3,000 events/s at 128, 3,800 at 256). Memory is bounded by events, not jobs: once a worker holds
+   * 2 x BATCH_MAX_EVENTS events it takes no more jobs until some are written (see src/process/inFlightBudget.ts).
    */
-  WORKER_CONCURRENCY: { default: '128', parse: parseInteger(1, 1000), doc: 'jobs a worker process handles at once' },
+  WORKER_CONCURRENCY: { default: '256', parse: parseInteger(1, 1000), doc: 'jobs a worker process handles at once' },
   /** pino log level. @defaultValue info */
   LOG_LEVEL: { default: 'info', parse: parseEnum(LOG_LEVELS), doc: 'log level: ' + LOG_LEVELS.join(', ') },
   /** Largest single event, as JSON. @defaultValue 1 MiB */

@@ -7,6 +7,7 @@ import { connectRedis } from '../queue/redis';
 import { INGEST_QUEUE, IngestJob, StoredJob, queuePrefix } from '../queue/ingestQueue';
 import { openJob, SealedPayloadError } from '../queue/jobCipher';
 import { createGroupCommitter } from './groupCommit';
+import { createInFlightBudget } from './inFlightBudget';
 import { isTransientFailure } from './failures';
 import { TimedOut, withTimeout } from '../timeouts';
 import type { Registry } from 'prom-client';
@@ -49,10 +50,16 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     }
   };
 
+  // Two batches' worth: one being written, the next gathering.
+  const budget = createInFlightBudget({ maxJobs: config.WORKER_CONCURRENCY, maxEvents: 2 * config.BATCH_MAX_EVENTS }, (jobs) => {
+    if (worker.concurrency !== jobs) worker.concurrency = jobs;
+  });
+
   const worker = new Worker<StoredJob, JobResult>(
     INGEST_QUEUE,
     async (job) => {
       const data = open(job.data);
+      budget.take(data.events.length);
       try {
         const outcomes = await committer.write({ ...data, retried: job.attemptsStarted > 1 });
         metrics.countOutcomes(outcomes, data.receivedAt);
@@ -61,6 +68,8 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
       } catch (error) {
         if (isTransientFailure(error)) throw error;
         throw new UnrecoverableError(`permanent failure: ${(error as Error).message}`);
+      } finally {
+        budget.give(data.events.length);
       }
     },
     {
