@@ -11,7 +11,8 @@ export const FREE_MAIL_DOMAINS: ReadonlySet<string> = new Set([
 
 /** The domain of a business email, or undefined for a free-mail address or no email. */
 export function businessDomain(email: string | null | undefined): string | undefined {
-  const domain = email?.split('@')[1]?.toLowerCase();
+  const at = email ? email.indexOf('@') : -1;
+  const domain = at < 0 ? undefined : (email as string).slice(at + 1).toLowerCase();
   if (!domain || FREE_MAIL_DOMAINS.has(domain)) return undefined;
   return domain;
 }

@@ -16,11 +16,16 @@ function toKnownEndUser(row: EndUserRow): KnownEndUser {
 }
 
 export async function loadEndUsers(trx: Knex.Transaction, tenantId: number, externalIds: string[], emails: string[]): Promise<KnownEndUsers> {
+  if (externalIds.length === 0 && emails.length === 0) return new KnownEndUsers();
+  // A UNION, so a user found by both keys comes back once (an OR made SQLite scan all of the tenant's users). Every
+  // user with one of the emails is loaded, even one found by externalId too: the rules also look for the one of
+  // them without an externalId.
   const columns = ['id', 'external_id', 'email', 'name', 'company_id'];
-  const rows: EndUserRow[] = [];
-  if (externalIds.length > 0) rows.push(...(await trx('end_users').where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'external_id', externalIds)).select(columns)));
-  // Every user with one of the emails, even those just found by externalId: the rules also look for the one of them without an externalId.
-  if (emails.length > 0) rows.push(...(await trx('end_users').where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'email', emails)).select(columns)));
+  const rows: EndUserRow[] = await trx('end_users')
+    .where({ tenant_id: tenantId })
+    .whereRaw(...inValues(trx, 'external_id', externalIds))
+    .select(columns)
+    .union((byEmail) => byEmail.from('end_users').where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'email', emails)).select(columns));
   return new KnownEndUsers(rows.map(toKnownEndUser));
 }
 
