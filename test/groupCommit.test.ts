@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { createTestEnv, openMigrated, TestEnv, TEST_DATABASE_NAME } from './support/testEnv';
-import { newTenant } from './support/daemon';
+import { TEST_DATABASE_NAME } from './support/testEnv';
+import { useStore } from './support/fixtures';
 import { Db } from '../src/store/db';
 import { createGroupCommitter } from '../src/process/groupCommit';
 import type { BatchEntry } from '../src/store/writeBatch';
 
 describe(`group commit: when the worker writes (real ${TEST_DATABASE_NAME})`, () => {
-  let env: TestEnv;
   let db: Db;
   let tenantId: number;
   let sequence = 0;
+  useStore((parts) => ({ db, tenantId } = parts));
 
   const job = (action: string): BatchEntry => {
     sequence += 1;
@@ -18,16 +18,6 @@ describe(`group commit: when the worker writes (real ${TEST_DATABASE_NAME})`, ()
   /** Each transaction stamps its activities with one stored_at, so distinct values count the transactions. */
   const transactions = async (action: string) => (await db('activities').where({ action }).distinct('stored_at')).length;
   const nextTick = () => new Promise((resolve) => setImmediate(resolve));
-
-  beforeEach(async () => {
-    env = createTestEnv();
-    db = await openMigrated(env.config);
-    tenantId = (await newTenant(db)).id;
-  });
-  afterEach(async () => {
-    await db.destroy();
-    await env.cleanup();
-  });
 
   it('writes a lone job at an idle worker at once, without waiting to gather', async () => {
     const committer = createGroupCommitter(db, { maxEvents: 5000, gatherMs: 60000 });

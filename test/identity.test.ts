@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { createTestEnv, openMigrated, countRows, TestEnv, TEST_DATABASE_NAME } from './support/testEnv';
+import { countRows, TEST_DATABASE_NAME } from './support/testEnv';
 import { newTenant } from './support/daemon';
+import { useStore } from './support/fixtures';
 import { Db } from '../src/store/db';
 import { writeBatch } from '../src/store/writeBatch';
 import { ActivityEvent } from '../src/normalize/activityEvent';
@@ -12,22 +13,12 @@ function event(fields: Partial<ActivityEvent>): ActivityEvent {
 }
 
 describe(`identity resolution and storage (real ${TEST_DATABASE_NAME})`, () => {
-  let env: TestEnv;
   let db: Db;
   let tenantId: number;
+  useStore((parts) => ({ db, tenantId } = parts));
 
   const write = (...events: ActivityEvent[]) => writeBatch(db, [{ tenantId, receivedAt: Date.now(), events }]);
   const users = () => db('end_users').where({ tenant_id: tenantId }).orderBy('id');
-
-  beforeEach(async () => {
-    env = createTestEnv();
-    db = await openMigrated(env.config);
-    tenantId = (await newTenant(db)).id;
-  });
-  afterEach(async () => {
-    await db.destroy();
-    await env.cleanup();
-  });
 
   it('rule 1: an externalId finds the user with that externalId', async () => {
     await write(event({ externalId: 'u1' }));

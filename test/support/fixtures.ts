@@ -1,9 +1,10 @@
 /**
- * The usual set-up of a test suite: its own Redis prefix and database, migrated, optionally seeded, with activityd
- * running in this process; all of it torn down afterwards. `receive` hands the parts to the suite's variables.
+ * The usual set-ups of a test suite: its own Redis prefix and database, migrated, optionally seeded, with activityd
+ * running in this process (useDaemon), or a migrated database with one tenant for tests of the store alone
+ * (useStore); all of it torn down afterwards. `receive` hands the parts to the suite's variables.
  */
 import { createTestEnv, openMigrated, TestEnv } from './testEnv';
-import { startInProcess, ensureStopped, ChildDaemon, InProcessDaemon } from './daemon';
+import { startInProcess, ensureStopped, ChildDaemon, InProcessDaemon, newTenant } from './daemon';
 import type { Db } from '../../src/store/db';
 
 export interface DaemonParts {
@@ -44,4 +45,24 @@ export function useDaemon(fixture: DaemonFixture, receive: (parts: DaemonParts) 
   };
   (fixture.perTest ? beforeEach : before)(setUp);
   (fixture.perTest ? afterEach : after)(tearDown);
+}
+
+export interface StoreParts {
+  db: Db;
+  tenantId: number;
+}
+
+/** A fresh migrated database with one tenant for every test. */
+export function useStore(receive: (parts: StoreParts) => void): void {
+  let env: TestEnv | undefined;
+  let db: Db | undefined;
+  beforeEach(async () => {
+    env = createTestEnv();
+    db = await openMigrated(env.config);
+    receive({ db, tenantId: (await newTenant(db)).id });
+  });
+  afterEach(async () => {
+    await db?.destroy();
+    await env?.cleanup();
+  });
 }
