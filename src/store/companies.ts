@@ -1,6 +1,7 @@
 /** Companies for the worker: by externalId (created when the tenant allows it), by email domain, and learned domains. */
 import type { Knex } from 'knex';
 import { inValues, insertRowsSkippingConflicts } from './manyValues';
+import { idsByExternalId } from './idsByExternalId';
 
 export interface CompanyWanted {
   externalId: string;
@@ -17,8 +18,7 @@ export async function findOrCreateCompanies(trx: Knex.Transaction, tenantId: num
     const rows = externalIds.map((externalId) => ({ tenant_id: tenantId, external_id: externalId, name: byExternalId.get(externalId)?.name ?? externalId, created_at: now }));
     await insertRowsSkippingConflicts(trx, 'companies', ['tenant_id', 'external_id', 'name', 'created_at'], rows, ['tenant_id', 'external_id']);
   }
-  const rows: Array<{ id: number; external_id: string }> = await trx('companies').where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'external_id', externalIds)).select('id', 'external_id');
-  return new Map(rows.map((row) => [row.external_id, row.id]));
+  return idsByExternalId(trx, 'companies', tenantId, externalIds);
 }
 
 /** For each claimed domain, the one company that claims it, or null when two or more do (it then matches neither). */

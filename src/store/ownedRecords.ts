@@ -1,6 +1,7 @@
 /** Assets and projects: records of a company, found or created by externalId as activities name them. */
 import type { Knex } from 'knex';
-import { inValues, insertRowsSkippingConflicts } from './manyValues';
+import { insertRowsSkippingConflicts } from './manyValues';
+import { idsByExternalId } from './idsByExternalId';
 
 export type OwnedTable = 'assets' | 'projects';
 
@@ -11,6 +12,5 @@ export async function findOrCreateOwned(trx: Knex.Transaction, table: OwnedTable
   if (externalIds.length === 0) return new Map();
   const rows = externalIds.map((externalId) => ({ tenant_id: tenantId, company_id: wanted.get(externalId) ?? null, external_id: externalId, name: externalId, created_at: now }));
   await insertRowsSkippingConflicts(trx, table, ['tenant_id', 'company_id', 'external_id', 'name', 'created_at'], rows, ['tenant_id', 'external_id']);
-  const found: Array<{ id: number; external_id: string }> = await trx(table).where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'external_id', externalIds)).select('id', 'external_id');
-  return new Map(found.map((row) => [row.external_id, row.id]));
+  return idsByExternalId(trx, table, tenantId, externalIds);
 }
