@@ -35,14 +35,18 @@ export async function startOwnRedis(dir: string): Promise<OwnRedis> {
   const dataDir = path.join(dir, 'redis');
   fs.mkdirSync(dataDir, { recursive: true });
   let child: ChildProcess | undefined;
+  const alive = (process: ChildProcess | undefined): process is ChildProcess => process !== undefined && process.exitCode === null && process.signalCode === null;
   const start = async () => {
+    // A second server on the same port would fail to bind and exit, while the check below found the first one
+    // answering; the first would then be the one nobody stops.
+    if (alive(child)) return;
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir, '--save', '', '--daemonize', 'no', '--logfile', ''];
     child = spawn('redis-server', args, { stdio: 'ignore' });
     await waitFor('redis-server answering', () => answers(port), 10000, 50);
   };
   const kill = async () => {
     const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    if (!alive(running)) return;
     const exited = new Promise((resolve) => running.once('exit', resolve));
     running.kill('SIGKILL');
     await exited;

@@ -5,8 +5,13 @@
  * The last line is the sum of both runs in the reporter's "mocha: N passed, N failed, N skipped" form.
  */
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import knex from 'knex';
 import { TEST_POSTGRES_URL } from './testEnv';
+import { reapLeftovers, RUN_MARK } from './leftovers';
+
+/** Marks every process this run's tests start, so the ones still alive at the end can be found. */
+const RUN_ID = crypto.randomBytes(8).toString('hex');
 
 interface Totals {
   passed: number;
@@ -16,16 +21,33 @@ interface Totals {
 
 const SUMMARY = /^mocha: (\d+) passed, (\d+) failed, (\d+) skipped$/m;
 
-/** Runs mocha with TEST_DATABASE set (and this script's arguments, so `npm test -- --grep X` works), passing its output through; resolves with its exit code and summary. */
+/** Every process group mocha ran in, so that what the tests left in them can be found. */
+const mochaGroups: number[] = [];
+
+/**
+ * Runs mocha with TEST_DATABASE set (and this script's arguments, so `npm test -- --grep X` works), passing its
+ * output through; resolves with its exit code and summary. Mocha leads a process group of its own, which is how
+ * the processes its tests start are found afterwards; a signal to this runner is passed on to that group.
+ */
 function runMocha(database: 'sqlite' | 'postgres'): Promise<{ code: number; totals?: Totals }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [require.resolve('mocha/bin/mocha.js'), ...process.argv.slice(2)], { env: { ...process.env, TEST_DATABASE: database }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [require.resolve('mocha/bin/mocha.js'), ...process.argv.slice(2)], {
+      env: { ...process.env, TEST_DATABASE: database, [RUN_MARK]: RUN_ID },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
+    });
+    if (child.pid !== undefined) mochaGroups.push(child.pid);
+    const passOn = (signal: NodeJS.Signals) => {
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
+    };
+    process.on('SIGINT', passOn).on('SIGTERM', passOn);
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       process.stdout.write(chunk);
     });
     child.on('exit', (code, signal) => {
+      process.off('SIGINT', passOn).off('SIGTERM', passOn);
       const match = SUMMARY.exec(output.slice(-500));
       const totals = match ? { passed: Number(match[1]), failed: Number(match[2]), skipped: Number(match[3]) } : undefined;
       resolve({ code: code ?? (signal ? 1 : 0), totals });
@@ -70,15 +92,25 @@ async function main(): Promise<number> {
     }
     lines.push(`${name}: ${run.totals ? `${run.totals.passed} passed, ${run.totals.failed} failed, ${run.totals.skipped} skipped` : `no summary (exit code ${run.code})`}`);
   };
+  // Anything a test started must be stopped by it, also when it fails: a process still alive after mocha would outlive CI.
+  const checkLeftovers = async (name: string) => {
+    const leftovers = await reapLeftovers(RUN_ID, mochaGroups, 10000);
+    if (leftovers.length === 0) return;
+    code = 1;
+    lines.push(`${name}: FAILED, ${leftovers.length} process(es) started by the tests were still running after them (now killed):`);
+    for (const { pid, command } of leftovers) lines.push(`  pid ${pid}: ${command.slice(0, 200)}`);
+  };
 
   banner('the suite on SQLite');
   record('SQLite', await runMocha('sqlite'));
+  await checkLeftovers('SQLite');
 
   const safeUrl = TEST_POSTGRES_URL.replace(/\/\/[^@/]*@/, '//...@');
   const problem = await postgresProblem(TEST_POSTGRES_URL);
   if (problem === undefined) {
     banner(`the suite on PostgreSQL (${safeUrl})`);
     record('PostgreSQL', await runMocha('postgres'));
+    await checkLeftovers('PostgreSQL');
   } else if (process.env.TEST_REQUIRE_POSTGRES === '1') {
     code = 1;
     lines.push(`PostgreSQL: FAILED, TEST_REQUIRE_POSTGRES=1 but PostgreSQL does not answer at ${safeUrl}: ${problem}`);
