@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { createInstance, Identify } from '@amplitude/analytics-node';
-import { waitFor, countRows } from './support/testEnv';
+import { waitFor, countRows, TestEnv } from './support/testEnv';
 import { newTenant, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
 import { changeTenantSettings, setTenantEnabled } from '../src/store/tenants';
 import { useDaemon } from './support/fixtures';
+import { waitForQueueDrained } from './support/settled';
 
 describe('Amplitude HTTP V2 API', () => {
   let db: Db;
   let daemon: InProcessDaemon;
+  let env: TestEnv;
   let tenant: { id: number; token: string };
 
   useDaemon(
@@ -19,7 +21,7 @@ describe('Amplitude HTTP V2 API', () => {
         tenant = await newTenant(db);
       },
     },
-    (parts) => ({ db, daemon } = parts),
+    (parts) => ({ db, daemon, env } = parts),
   );
 
   const httpApi = (body: unknown, path = '/2/httpapi') => post(`${daemon.baseUrl}${path}`, body);
@@ -56,7 +58,7 @@ describe('Amplitude HTTP V2 API', () => {
     assert.deepEqual(reply.body.events_with_missing_fields, { event_type: [1], user_id: [3] });
     assert.deepEqual(reply.body.events_with_invalid_fields, { time: [2] });
     assert.equal(reply.body.rejected.length, 3);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitForQueueDrained(env);
     assert.equal(await countRows(db, 'activities', { tenant_id: tenant.id }), before, 'nothing of a refused request is stored');
   });
 
@@ -97,7 +99,7 @@ describe('Amplitude HTTP V2 API', () => {
     assert.deepEqual(results.map((result) => result.code), [200, 200, 200, 200], JSON.stringify(results));
     await waitFor('three activities', async () => (await countRows(db, 'activities', { tenant_id: sdkTenant.id })) === 4);
     await waitFor('identify applied', async () => (await db('end_users').where({ tenant_id: sdkTenant.id, external_id: 'sdk-user-1' }).first())?.email === 'sdk.user@example.com');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitForQueueDrained(env);
     const activities = await db('activities').where({ tenant_id: sdkTenant.id }).orderBy('id');
     assert.deepEqual(activities.map((row) => row.action), ['warmup', 'Song Played', 'Song Played', 'Playlist Saved']);
     assert.equal(new Set(activities.map((row) => row.insert_id)).size, 4, 'each event once, with the SDK\'s insert_id');

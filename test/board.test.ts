@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import sqlite3 from 'sqlite3';
 import { chromium, Browser } from 'playwright-core';
 import { createTestEnv, openMigrated, waitFor, countRows, onlyOn, TestEnv, ADMIN_TOKEN } from './support/testEnv';
+import { waitForQueueDrained } from './support/settled';
 import { startInProcess, newTenant, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
@@ -81,7 +82,7 @@ describe('Bull Board at /admin/queues', function () {
     const confirm = page.getByRole('button', { name: /^(Confirm|Yes|Retry)/ });
     if (await confirm.count()) await confirm.last().click();
     await waitFor('the replayed activity', async () => (await countRows(db, 'activities', { insert_id: 'board-1' })) === 1, 20000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForQueueDrained(env);
     assert.equal(await countRows(db, 'activities', { tenant_id: tenant.id }), 1);
     await context.close();
   });

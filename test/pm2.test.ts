@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createTestEnv, openMigrated, waitFor, countRows, TestEnv, REPO_ROOT } from './support/testEnv';
+import { waitForQueueDrained } from './support/settled';
 import { newTenant } from './support/daemon';
 import { postOnce } from './support/plainPost';
 import { freePort } from './support/net';
@@ -121,7 +122,7 @@ describe('pm2: ecosystem.config.js', function () {
     assert.match(logs.stdout + logs.stderr, /stopped cleanly/);
     await pm2('start', 'activityd-worker');
     await waitFor('every event stored', async () => (await busyCount()) >= sent.length, 120000, 250);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitForQueueDrained(env);
     const stored = (await db('activities').where({ tenant_id: tenant.id }).where('insert_id', 'like', 'busy-%').select('insert_id')).map((row: { insert_id: string }) => row.insert_id);
     assert.equal(stored.length, sent.length, 'none lost, none twice');
     assert.deepEqual(new Set(stored), new Set(sent));

@@ -10,6 +10,7 @@ import { Db } from '../src/store/db';
 import { openIngestQueue } from '../src/queue/ingestQueue';
 import { connectRedis } from '../src/queue/redis';
 import { useDaemon } from './support/fixtures';
+import { waitForQueueDrained } from './support/settled';
 
 const LISTENING = /"port":(\d+),"msg":"receiver listening"/;
 const CONSUMING = /worker consuming the ingest queue/;
@@ -129,7 +130,7 @@ describe('processes: four worker processes racing on overlapping identities (Pos
     await waitFor('1281 activities', async () => (await countRows(db, 'activities', { tenant_id: tenant.id })) === 1281, 90000).catch((error: Error) => {
       throw new Error(`${error.message}\n${workers.map((worker) => worker.output().split('\n').filter((line) => !line.includes('job stored')).slice(-5).join('\n')).join('\n---\n')}`);
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForQueueDrained(env);
 
     const activities: Array<{ insert_id: string; email: string; external_id: string | null }> = await db('activities as a')
       .join('end_users as u', 'u.id', 'a.end_user_id')
@@ -213,7 +214,7 @@ describe('processes: shutdown and failures', () => {
     const drainer = spawnActivityd(['worker'], { ...env.env, LOG_LEVEL: 'info' });
     children.push(drainer);
     await waitFor('every accepted event stored', async () => (await countRows(db, 'activities', { tenant_id: tenant.id })) >= accepted.length, 60000, 100);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitForQueueDrained(env);
     const stored: string[] = (await db('activities').where({ tenant_id: tenant.id }).select('insert_id')).map((row: { insert_id: string }) => row.insert_id);
     assert.equal(stored.length, accepted.length, 'no event stored twice, none extra');
     assert.deepEqual(new Set(stored), new Set(accepted));
@@ -240,7 +241,7 @@ describe('processes: shutdown and failures', () => {
       locker.close();
     }
     await waitFor('the activity', async () => (await countRows(db, 'activities', { insert_id: 'locked-1' })) === 1, 20000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForQueueDrained(env);
     assert.equal(await countRows(db, 'activities', { tenant_id: tenant.id }), 1);
     await receiver.stop();
   });

@@ -6,6 +6,7 @@ import { post, request } from './support/http';
 import { Db } from '../src/store/db';
 import { rotateTenantToken, setTenantEnabled } from '../src/store/tenants';
 import { useDaemon } from './support/fixtures';
+import { settledDeliveries } from './support/settled';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -178,12 +179,15 @@ describe(`receiver: the ingest contract over real HTTP, Redis and ${TEST_DATABAS
   });
 
   it('a repeated insert_id, sent twice over HTTP, is stored once', async () => {
+    // A tenant of its own, so its delivery log holds only these two requests.
+    const own = await newTenant(db);
     const event = { event_type: 'Resent', user_id: 'resend-1', insert_id: 'resend-ins' };
-    assert.equal((await post(url(`/analytics/${tenant.token}`), event)).status, 202);
-    assert.equal((await post(url(`/analytics/${tenant.token}`), [event, event])).status, 202);
-    await waitFor('queue drained', async () => (await activitiesOf('resend-1')).length >= 1);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(await countRows(db, 'activities', { insert_id: 'resend-ins' }), 1);
+    await waitFor('the new tenant known', async () => (await post(url(`/analytics/${own.token}`), event)).status === 202, 5000);
+    assert.equal((await post(url(`/analytics/${own.token}`), [event, event])).status, 202);
+    const [first, resent] = await settledDeliveries(daemon.baseUrl, own.id, 2);
+    assert.equal(first.outcomes.stored, 1);
+    assert.deepEqual([resent.outcomes.stored, resent.outcomes.duplicate], [0, 2], 'both repeats were recognised as duplicates');
+    assert.equal(await countRows(db, 'activities', { tenant_id: own.id, insert_id: 'resend-ins' }), 1);
   });
 
   it('the same event resent without an insert id is a new event: two activities', async () => {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import sqlite3 from 'sqlite3';
 import { createTestEnv, openMigrated, waitFor, countRows, TestEnv, TEST_DATABASE } from '../support/testEnv';
+import { waitForQueueDrained } from '../support/settled';
 import { startInProcess, newTenant, spawnActivityd, ensureStopped, ChildDaemon, InProcessDaemon } from '../support/daemon';
 import { post } from '../support/http';
 import { startTcpProxy } from '../support/net';
@@ -105,7 +106,7 @@ describe(`faults: database unavailable (${OUTAGE})`, function () {
       await outage.end();
     }
     await waitFor('all 120 stored', async () => (await storedIds('wait')).length >= 120, 60000, 100);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForQueueDrained(env);
     const stored = await storedIds('wait');
     assert.equal(stored.length, 120);
     assert.equal(new Set(stored).size, 120);
@@ -133,7 +134,7 @@ describe(`faults: database unavailable (${OUTAGE})`, function () {
     const retried = spawnActivityd(['failed', 'retry', '--all'], env.env);
     assert.equal(await retried.exited, 0, retried.output());
     await waitFor('the replayed events stored', async () => (await storedIds('gave-up')).length >= 25, 30000, 100);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForQueueDrained(env);
     assert.equal((await storedIds('gave-up')).length, 25);
     assert.equal(await countRows(db, 'activities', { tenant_id: tenant.id }), 1 + 120 + 25, 'every event once');
     assert.equal(worker.child.exitCode, null, 'the worker rode out both outages');

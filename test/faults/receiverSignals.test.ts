@@ -1,6 +1,7 @@
 /** A receiver process stopped with SIGINT or SIGTERM under load: it exits 0, and every request it answered 2xx is stored. */
 import assert from 'node:assert/strict';
 import { createTestEnv, openMigrated, waitFor, TestEnv } from '../support/testEnv';
+import { waitForQueueDrained } from '../support/settled';
 import { newTenant, spawnActivityd, ensureStopped, ChildDaemon } from '../support/daemon';
 import { post } from '../support/http';
 import { Db } from '../../src/store/db';
@@ -69,7 +70,7 @@ describe('faults: receiver stopped under load', function () {
 
       const stored = async () => (await db('activities').where({ tenant_id: tenant.id }).select('insert_id')).map((row: { insert_id: string }) => row.insert_id);
       await waitFor('every accepted event stored', async () => (await stored()).length >= accepted.length, 60000, 100);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitForQueueDrained(env);
       const rows = await stored();
       assert.equal(rows.length, accepted.length, 'none lost, none twice');
       assert.deepEqual(new Set(rows), new Set(accepted));

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestEnv, openMigrated, waitFor, TestEnv } from '../support/testEnv';
+import { waitForQueueDrained } from '../support/settled';
 import { newTenant, spawnActivityd, ensureStopped, ChildDaemon } from '../support/daemon';
 import { post, request } from '../support/http';
 import { startOwnRedis, OwnRedis } from '../support/redisServer';
@@ -98,7 +99,7 @@ describe('faults: Redis stopped mid-run and started again', function () {
       const ids = new Set(await stored());
       throw new Error(`${error.message}: ${accepted.filter((id) => !ids.has(id)).length} of ${accepted.length} missing\nworker:\n${worker.output().slice(-2000)}`);
     });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitForQueueDrained(env);
     const rows = await stored();
     assert.equal(rows.length, new Set(rows).size, 'no event stored twice');
     // An event whose request died with Redis may or may not be stored (the client was not told 2xx), but nothing unsent is.

@@ -21,17 +21,21 @@ interface Totals {
 
 const SUMMARY = /^mocha: (\d+) passed, (\d+) failed, (\d+) skipped$/m;
 
+/** The whole suite, unless the arguments name test files (`npm test -- dist/test/receiver.test.js`). */
+const ALL_TESTS = 'dist/test/**/*.test.js';
+const mochaArguments = process.argv.slice(2).some((argument) => argument.endsWith('.js')) ? process.argv.slice(2) : [ALL_TESTS, ...process.argv.slice(2)];
+
 /** Every process group mocha ran in, so that what the tests left in them can be found. */
 const mochaGroups: number[] = [];
 
 /**
- * Runs mocha with TEST_DATABASE set (and this script's arguments, so `npm test -- --grep X` works), passing its
+ * Runs mocha with TEST_DATABASE set (and this script's arguments, so `npm test -- --grep X` or `npm test -- dist/test/FILE.test.js` works), passing its
  * output through; resolves with its exit code and summary. Mocha leads a process group of its own, which is how
  * the processes its tests start are found afterwards; a signal to this runner is passed on to that group.
  */
 function runMocha(database: 'sqlite' | 'postgres'): Promise<{ code: number; totals?: Totals }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [require.resolve('mocha/bin/mocha.js'), ...process.argv.slice(2)], {
+    const child = spawn(process.execPath, [require.resolve('mocha/bin/mocha.js'), ...mochaArguments], {
       env: { ...process.env, TEST_DATABASE: database, [RUN_MARK]: RUN_ID },
       stdio: ['ignore', 'pipe', 'inherit'],
       detached: true,
