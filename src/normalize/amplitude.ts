@@ -58,6 +58,15 @@ function pick(raw: Record<string, unknown>, ...paths: Array<string | undefined>)
   return { field: candidates[candidates.length - 1] ?? candidates[0], value: undefined };
 }
 
+/**
+ * The first of the keys the event holds with a value other than null. Unlike pick, an empty string counts as given:
+ * an empty insert_id is refused rather than passed over for $insert_id or a receiver-made id.
+ */
+function firstGiven(raw: Record<string, unknown>, ...keys: string[]): { field: string; value: unknown } {
+  const field = keys.find((key) => Object.hasOwn(raw, key) && raw[key] !== null && raw[key] !== undefined) ?? keys[0];
+  return { field, value: Object.hasOwn(raw, field) ? raw[field] : undefined };
+}
+
 /** The company an event names through its Amplitude group, with the group's name when its properties give one. */
 function groupCompany(raw: Record<string, unknown>, groupType: string): { field: string; value: unknown; name?: unknown } {
   const field = `groups.${groupType}`;
@@ -95,7 +104,7 @@ export function amplitudeFields(raw: Record<string, unknown>, settings: TenantSe
     date: pick(raw, 'event_time', 'time'),
     count: { field: 'count', value: raw.count },
     weight: { field: 'weight', value: raw.weight },
-    insertId: pick(raw, 'insert_id', '$insert_id'),
+    insertId: firstGiven(raw, 'insert_id', '$insert_id'),
     info: omitKeys(raw, CONSUMED_KEYS),
     identityHint,
   };
