@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { normalizeBody, BodyError } from '../src/normalize/normalizeBody';
 import { parseDate, parseEmail, parseInsertId, parseNumber } from '../src/normalize/fields';
 import { characterCount } from '../src/characterCount';
+import { DEFAULT_SETTINGS } from '../src/tenants/settings';
 import { newTimeOrderedId } from '../src/timeOrderedIds';
 
 const receivedAt = Date.UTC(2026, 10, 29, 12, 0, 0);
@@ -265,6 +266,17 @@ describe('normalize: numbers, emails, lengths, insert ids and colliding fields',
     );
     assert.equal(events[1].externalId, undefined, 'a blank user_id is absent (and device_id does not stand in without allowDeviceOnlyEvents)');
     assert.equal(events[1].companyExternalId, 'G');
+    const devices = normalizeBody([
+      { event_type: 'x', user_id: ' \t ', device_id: ' d-1 ' },
+      { event_type: 'x', device_id: 'D-1' },
+      { event_type: 'x', device_id: '   ' },
+      { event_type: 'x', device_id: { id: 1 } },
+    ], options({ settings: { ...DEFAULT_SETTINGS, allowDeviceOnlyEvents: true } }));
+    assert.deepEqual(devices.events.map((event) => event.externalId), ['device:d-1', 'device:D-1'], 'a blank user_id gives way to device_id, trimmed, case kept');
+    assert.deepEqual(devices.rejected, [
+      { index: 2, error: 'user_id: missing: an event needs user_id or email' },
+      { index: 3, error: 'device_id: must be a string or a number, got an object' },
+    ]);
   });
 
   it('refuses a Planhat event whose top-level field is also in info with another value, naming the field; an equal value is kept once', () => {

@@ -7,7 +7,7 @@
  * user forwarding), update the end user and store no activity.
  */
 import { EventFields } from './eventFields';
-import { isPlainObject, omitKeys } from './fields';
+import { isPlainObject, omitKeys, parseIdentifier } from './fields';
 import type { TenantSettings } from '../tenants/settings';
 
 const CONSUMED_KEYS = new Set([
@@ -47,7 +47,8 @@ function readExact(raw: Record<string, unknown>, path: string): unknown {
   return current;
 }
 
-const present = (value: unknown) => value !== undefined && value !== null && value !== '';
+/** Blank is absent, as for every id: a user_id of only spaces gives way to the next candidate (or device_id) like a missing one. */
+const present = (value: unknown) => value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '');
 
 function pick(raw: Record<string, unknown>, ...paths: Array<string | undefined>): { field: string; value: unknown } {
   const candidates = paths.filter((path): path is string => path !== undefined);
@@ -87,7 +88,8 @@ export function amplitudeFields(raw: Record<string, unknown>, settings: TenantSe
   let externalId = pick(raw, 'externalId', mappings.externalId);
   let identityHint = `${mappings.externalId ?? 'user_id'} or email`;
   if (!present(externalId.value) && present(raw.device_id)) {
-    if (settings.allowDeviceOnlyEvents) externalId = { field: 'device_id', value: `device:${String(raw.device_id)}` };
+    // Trimmed and type-checked like any id before the prefix, so " d-1 " and "d-1" are one device.
+    if (settings.allowDeviceOnlyEvents) externalId = { field: 'device_id', value: `device:${parseIdentifier('device_id', raw.device_id) as string}` };
     else identityHint += ' (device-only events need the tenant setting allowDeviceOnlyEvents=true)';
   }
   const identify = isIdentify(raw);
