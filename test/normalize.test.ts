@@ -256,6 +256,8 @@ describe('normalize: numbers, emails, lengths, insert ids and colliding fields',
   });
 
   it('trims other ids (case kept, blank is absent) and trims and lower-cases emails', () => {
+    const blankDate = normalizeBody([{ externalId: 'u', action: 'x', date: '  ' }, { event_type: 'x', user_id: 'u', event_time: ' ', time: 1700000000000 }], options());
+    assert.deepEqual(blankDate.events.map((event) => event.date), [receivedAt, 1700000000000], 'a blank date is absent, as every blank value');
     const { events } = normalizeBody([
       { externalId: ' U-1\t', email: ' Ann@X.COM ', companyExternalId: ' Acme ', assetExternalId: ' A ', projectExternalId: ' P ', action: 'x' },
       { event_type: 'x', user_id: '  ', device_id: 'd', email: 'b@x.com', groups: { company: ' G ' } },

@@ -7,7 +7,7 @@
  * user forwarding), update the end user and store no activity.
  */
 import { EventFields } from './eventFields';
-import { isPlainObject, omitKeys, parseIdentifier } from './fields';
+import { isPlainObject, isPresent, omitKeys, parseIdentifier } from './fields';
 import type { TenantSettings } from '../tenants/settings';
 
 const CONSUMED_KEYS = new Set([
@@ -47,14 +47,13 @@ function readExact(raw: Record<string, unknown>, path: string): unknown {
   return current;
 }
 
-/** Blank is absent, as for every id: a user_id of only spaces gives way to the next candidate (or device_id) like a missing one. */
-const present = (value: unknown) => value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '');
 
+/** The first path with a value; blank is absent, so a user_id of only spaces gives way to the next path like a missing one. */
 function pick(raw: Record<string, unknown>, ...paths: Array<string | undefined>): { field: string; value: unknown } {
   const candidates = paths.filter((path): path is string => path !== undefined);
   for (const path of candidates) {
     const value = readPath(raw, path);
-    if (present(value)) return { field: path, value };
+    if (isPresent(value)) return { field: path, value };
   }
   return { field: candidates[candidates.length - 1] ?? candidates[0], value: undefined };
 }
@@ -73,7 +72,7 @@ function groupCompany(raw: Record<string, unknown>, groupType: string): { field:
   const field = `groups.${groupType}`;
   const group = readExact(raw, field);
   const value = Array.isArray(group) ? group[0] : group;
-  if (!present(value)) return { field, value: undefined };
+  if (!isPresent(value)) return { field, value: undefined };
   const properties = readExact(raw, `group_properties.${groupType}`);
   // Own keys only: a group id like "__proto__" or "constructor" must not find Object.prototype's members.
   const ownProperties = isPlainObject(properties) && typeof value === 'string' && Object.hasOwn(properties, value) && isPlainObject(properties[value]) ? properties[value] : properties;
@@ -84,10 +83,10 @@ function groupCompany(raw: Record<string, unknown>, groupType: string): { field:
 export function amplitudeFields(raw: Record<string, unknown>, settings: TenantSettings): EventFields {
   const { mappings } = settings;
   const explicitCompany = pick(raw, 'companyExternalId', mappings.companyExternalId);
-  const company = present(explicitCompany.value) ? explicitCompany : groupCompany(raw, settings.companyGroupType);
+  const company = isPresent(explicitCompany.value) ? explicitCompany : groupCompany(raw, settings.companyGroupType);
   let externalId = pick(raw, 'externalId', mappings.externalId);
   let identityHint = `${mappings.externalId ?? 'user_id'} or email`;
-  if (!present(externalId.value) && present(raw.device_id)) {
+  if (!isPresent(externalId.value) && isPresent(raw.device_id)) {
     // Trimmed and type-checked like any id before the prefix, so " d-1 " and "d-1" are one device.
     if (settings.allowDeviceOnlyEvents) externalId = { field: 'device_id', value: `device:${parseIdentifier('device_id', raw.device_id) as string}` };
     else identityHint += ' (device-only events need the tenant setting allowDeviceOnlyEvents=true)';

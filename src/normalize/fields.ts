@@ -19,8 +19,9 @@ const DECIMAL = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
 /** Dates must fall between 1970-01-01 and 9999-12-31 UTC. */
 const LATEST_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
+/** Blank is absent: undefined, null, and a string that is empty or only whitespace. */
 export function isPresent(value: unknown): boolean {
-  return value !== undefined && value !== null && value !== '';
+  return value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '');
 }
 
 /**
