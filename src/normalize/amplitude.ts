@@ -47,7 +47,6 @@ function readExact(raw: Record<string, unknown>, path: string): unknown {
   return current;
 }
 
-
 /** The first path with a value; blank is absent, so a user_id of only spaces gives way to the next path like a missing one. */
 function pick(raw: Record<string, unknown>, ...paths: Array<string | undefined>): { field: string; value: unknown } {
   const candidates = paths.filter((path): path is string => path !== undefined);
@@ -63,8 +62,8 @@ function pick(raw: Record<string, unknown>, ...paths: Array<string | undefined>)
  * an empty insert_id is refused rather than passed over for $insert_id or a receiver-made id.
  */
 function firstGiven(raw: Record<string, unknown>, ...keys: string[]): { field: string; value: unknown } {
-  const field = keys.find((key) => Object.hasOwn(raw, key) && raw[key] !== null && raw[key] !== undefined) ?? keys[0];
-  return { field, value: Object.hasOwn(raw, field) ? raw[field] : undefined };
+  const given = keys.find((key) => Object.hasOwn(raw, key) && raw[key] !== null && raw[key] !== undefined);
+  return given === undefined ? { field: keys[0], value: undefined } : { field: given, value: raw[given] };
 }
 
 /** The company an event names through its Amplitude group, with the group's name when its properties give one. */
