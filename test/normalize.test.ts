@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { normalizeBody, BodyError } from '../src/normalize/normalizeBody';
-import { parseDate } from '../src/normalize/fields';
+import { parseDate, parseEmail, parseInsertId, parseNumber } from '../src/normalize/fields';
+import { characterCount } from '../src/characterCount';
+import { DEFAULT_SETTINGS } from '../src/tenants/settings';
 import { newTimeOrderedId } from '../src/timeOrderedIds';
 
 const receivedAt = Date.UTC(2026, 10, 29, 12, 0, 0);
@@ -64,7 +66,7 @@ describe('normalize: Planhat activities', () => {
       [{ externalId: 'u1', action: 'x', date: 'yesterday' }, 'date: "yesterday" is not a valid date'],
       [{ externalId: 'u1', action: 'x', date: '2022-02-30 10:00:00' }, 'date: "2022-02-30 10:00:00" is not a valid date'],
       [{ externalId: 'u1', action: 'x', date: true }, 'date: must be a date string or epoch milliseconds, got a boolean'],
-      [{ externalId: 'u1', action: 'x', count: 'many' }, 'count: must be a number, got a string'],
+      [{ externalId: 'u1', action: 'x', count: 'many' }, 'count: "many" is not a number (a JSON number, or a decimal string such as "12", "-1.5" or "2e3")'],
       [{ externalId: 'u1', action: 'x', count: -1 }, 'count: must be between 0 and 1000000000000'],
       [{ externalId: 'u1', action: 'x', weight: [1] }, 'weight: must be a number, got an array'],
       [{ externalId: 'u1', action: 'x', info: 'text' }, 'info: must be an object, got a string'],
@@ -183,5 +185,109 @@ describe('normalize: dates', () => {
     assert.throws(() => parseDate('date', 1e20), /date: must be between/);
     assert.throws(() => parseDate('date', '2024-13-01'), /date: "2024-13-01" is not a valid date/);
     assert.throws(() => parseDate('date', '2024-01-01T25:00:00Z'), /not a valid date/);
+  });
+});
+
+describe('normalize: numbers, emails, lengths, insert ids and colliding fields', () => {
+  const bounds = { min: -1e12, max: 1e12 };
+  const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  const insertIds = (raw: unknown) => {
+    const result = normalizeBody(raw, options());
+    return { ids: result.events.map((event) => event.insertId), rejected: result.rejected };
+  };
+
+  it('takes JSON numbers and decimal strings, and refuses hex, binary, octal, Infinity, empty and other forms naming the field', () => {
+    for (const [text, value] of [['5', 5], [' 5 ', 5], ['-1.5', -1.5], ['2e3', 2000], ['1.5E-3', 0.0015], ['007', 7], ['0', 0]] as const) {
+      assert.equal(parseNumber('weight', text, bounds), value, text);
+    }
+    assert.equal(parseNumber('weight', 12.5, bounds), 12.5);
+    assert.equal(parseNumber('weight', null, bounds), undefined, 'null is absent');
+    for (const text of ['0x10', '0b1', '0o7', 'Infinity', '-Infinity', 'NaN', '', '   ', '1_000', '1,5', '+5', '.5', '5.', '1e', '5 5', '\u0665']) {
+      assert.throws(() => parseNumber('weight', text, bounds), / weight: ".*" is not a number/, JSON.stringify(text));
+    }
+  });
+
+  it('refuses an email holding an invisible, format or space character, naming the field and the character', () => {
+    for (const [email, codePoint] of [
+      ['a\u200b@x.com', 'U+200B'], ['a\u200d@x.com', 'U+200D'], ['\u202eann@x.com', 'U+202E'], ['a\u2066b@x.com', 'U+2066'], ['a\u00adb@x.com', 'U+00AD'],
+      ['a\u00a0b@x.com', 'U+00A0'], ['a\u3000b@x.com', 'U+3000'], ['a\u2060@x.com', 'U+2060'], ['a@x\u3164.com', 'U+3164'], ['a\ufe0f@x.com', 'U+FE0F'],
+    ]) {
+      assert.throws(() => parseEmail('user_properties.email', email), new RegExp(` user_properties\\.email: must not contain invisible, format or space characters \\(it holds ${codePoint.replace('+', '\\+')}\\)$`), email);
+    }
+    assert.equal(parseEmail('email', ' Ann.Müller@Bücher.DE '), 'ann.müller@bücher.de', 'trimmed and lower-cased; letters of any script pass');
+    assert.equal(parseEmail('email', 'ann@x.com\ufeff'), 'ann@x.com', 'a byte-order mark at either end is surrounding whitespace, as for every id');
+  });
+
+  it('counts lengths in characters (code points): 255 emoji are an action, 256 are not', () => {
+    assert.equal(characterCount('😀'.repeat(255)), 255);
+    assert.equal(characterCount('a\ud800b'), 3, 'a lone surrogate counts once');
+    const emoji = (n: number) => '😀'.repeat(n);
+    const ok = normalizeBody({ externalId: emoji(255), action: emoji(255), name: emoji(1000), companyExternalId: emoji(255), insertId: emoji(255) }, options());
+    assert.deepEqual(ok.rejected, []);
+    assert.equal(ok.events[0].action, emoji(255));
+    for (const [field, length, limit] of [['action', 256, 255], ['externalId', 256, 255], ['name', 1001, 1000], ['insertId', 256, 255], ['assetExternalId', 256, 255]] as const) {
+      const event = { externalId: 'u', action: 'x', [field]: emoji(length) };
+      assert.deepEqual(normalizeBody(event, options()).rejected, [{ index: 0, error: `${field}: must be at most ${limit} characters, got ${length}` }]);
+    }
+  });
+
+  it('keeps insert ids byte for byte, refuses blank ones naming the field, and makes one only when absent or null', () => {
+    const { ids, rejected } = insertIds([
+      { externalId: 'u', action: 'x', insertId: 'dup-1' }, { externalId: 'u', action: 'x', insertId: ' dup-1' },
+      { externalId: 'u', action: 'x', insertId: 'dup-1 ' }, { externalId: 'u', action: 'x', insertId: 'DUP-1' }, { externalId: 'u', action: 'x', insertId: 42 },
+    ]);
+    assert.deepEqual(rejected, []);
+    assert.deepEqual(ids, ['dup-1', ' dup-1', 'dup-1 ', 'DUP-1', '42']);
+    assert.equal(parseInsertId('insertId', '\u00a0x\u00a0'), '\u00a0x\u00a0');
+    for (const [event, error] of [
+      [{ externalId: 'u', action: 'x', insertId: '' }, 'insertId: must not be empty or only whitespace (leave it out, and the receiver makes one)'],
+      [{ externalId: 'u', action: 'x', insertId: ' \u00a0 ' }, 'insertId: must not be empty or only whitespace (leave it out, and the receiver makes one)'],
+      [{ event_type: 'x', user_id: 'u', insert_id: '' }, 'insert_id: must not be empty or only whitespace (leave it out, and the receiver makes one)'],
+      [{ event_type: 'x', user_id: 'u', insert_id: '', $insert_id: 'other' }, 'insert_id: must not be empty or only whitespace (leave it out, and the receiver makes one)'],
+      [{ event_type: 'x', user_id: 'u', $insert_id: '  ' }, '$insert_id: must not be empty or only whitespace (leave it out, and the receiver makes one)'],
+      [{ externalId: 'u', action: 'x', insertId: 'dup-1\n' }, 'insertId: must not contain control characters'],
+    ] as const) {
+      assert.deepEqual(insertIds(event).rejected, [{ index: 0, error }], JSON.stringify(event));
+    }
+    const made = insertIds([{ externalId: 'u', action: 'x', insertId: null }, { event_type: 'x', user_id: 'u', insert_id: null, $insert_id: ' kept ' }, { event_type: 'x', user_id: 'u' }]);
+    assert.match(made.ids[0], UUID_V7);
+    assert.equal(made.ids[1], ' kept ', 'a null insert_id gives way to $insert_id');
+    assert.match(made.ids[2], UUID_V7);
+  });
+
+  it('trims other ids (case kept, blank is absent) and trims and lower-cases emails', () => {
+    const blankDate = normalizeBody([{ externalId: 'u', action: 'x', date: '  ' }, { event_type: 'x', user_id: 'u', event_time: ' ', time: 1700000000000 }], options());
+    assert.deepEqual(blankDate.events.map((event) => event.date), [receivedAt, 1700000000000], 'a blank date is absent, as every blank value');
+    const { events } = normalizeBody([
+      { externalId: ' U-1\t', email: ' Ann@X.COM ', companyExternalId: ' Acme ', assetExternalId: ' A ', projectExternalId: ' P ', action: 'x' },
+      { event_type: 'x', user_id: '  ', device_id: 'd', email: 'b@x.com', groups: { company: ' G ' } },
+    ], options());
+    assert.deepEqual(
+      [events[0].externalId, events[0].email, events[0].companyExternalId, events[0].assetExternalId, events[0].projectExternalId],
+      ['U-1', 'ann@x.com', 'Acme', 'A', 'P'],
+    );
+    assert.equal(events[1].externalId, undefined, 'a blank user_id is absent (and device_id does not stand in without allowDeviceOnlyEvents)');
+    assert.equal(events[1].companyExternalId, 'G');
+    const devices = normalizeBody([
+      { event_type: 'x', user_id: ' \t ', device_id: ' d-1 ' },
+      { event_type: 'x', device_id: 'D-1' },
+      { event_type: 'x', device_id: '   ' },
+      { event_type: 'x', device_id: { id: 1 } },
+    ], options({ settings: { ...DEFAULT_SETTINGS, allowDeviceOnlyEvents: true } }));
+    assert.deepEqual(devices.events.map((event) => event.externalId), ['device:d-1', 'device:D-1'], 'a blank user_id gives way to device_id, trimmed, case kept');
+    assert.deepEqual(devices.rejected, [
+      { index: 2, error: 'user_id: missing: an event needs user_id or email' },
+      { index: 3, error: 'device_id: must be a string or a number, got an object' },
+    ]);
+  });
+
+  it('refuses a Planhat event whose top-level field is also in info with another value, naming the field; an equal value is kept once', () => {
+    assert.deepEqual(normalizeBody({ externalId: 'u', action: 'x', plan: 'top', info: { plan: 'inner' } }, options()).rejected, [
+      { index: 0, error: 'plan: given at the top level and in info with different values; send it in one place (a top-level field is kept in info)' },
+    ]);
+    const same = normalizeBody({ externalId: 'u', action: 'x', plan: { tier: [1, 2] }, info: { plan: { tier: [1, 2] }, seats: 3 } }, options());
+    assert.deepEqual(same.events[0].info, { plan: { tier: [1, 2] }, seats: 3 });
+    const inherited = normalizeBody(JSON.parse('{"externalId":"u","action":"x","constructor":"top","toString":1,"info":{}}'), options());
+    assert.deepEqual(inherited.events[0].info, { constructor: 'top', toString: 1 }, "a key info only inherits (Object.prototype's) is no collision");
   });
 });

@@ -6,7 +6,7 @@ import type { Logger } from '../log';
 import { checkAdmin } from './adminAuth';
 import { ADMIN_ROUTES } from './routeTable';
 import { buildOpenApi } from './openapi';
-import type { Query } from './params';
+import { answerRoute, Query } from './params';
 import { BodyReadError, readBody } from '../receive/readBody';
 import { errorResult } from '../receive/httpResult';
 import { sendResult } from '../http/sendResult';
@@ -36,7 +36,7 @@ export function adminRoutes(deps: { db: Db; adminToken: string; log: Logger }): 
           return sendResult(ctx, errorResult(error.status, error.message));
         }
       }
-      sendResult(ctx, await route.handle(deps.db, { params: ctx.params, query: ctx.query as Query, body }));
+      sendResult(ctx, await answerRoute(deps.db, route, { params: ctx.params, query: ctx.query as Query, body }));
     });
   }
   return router;

@@ -4,6 +4,7 @@ import { getTenant } from '../store/tenants';
 import { decodeCursor, PageRequest } from '../store/readQueries';
 import { errorResult, HttpResult } from '../receive/httpResult';
 import { parseDate, parseEmail, describe, isPlainObject } from '../normalize/fields';
+import type { AdminRoute } from './routeTable';
 
 export type Query = Record<string, string | string[] | undefined>;
 
@@ -22,6 +23,28 @@ export class RequestError extends Error {
 
 const MAX_LIMIT = 1000;
 const DEFAULT_LIMIT = 100;
+
+/**
+ * Refuses any query parameter the route does not list (a misspelt or bracketed filter such as `externalId[]` would
+ * otherwise be ignored, and the unfiltered list would show other people's rows), and any given twice or empty.
+ */
+export function checkQueryNames(query: Query, allowed: readonly string[] = []): void {
+  for (const [name, value] of Object.entries(query)) {
+    if (!allowed.includes(name)) {
+      throw new RequestError(`${name.slice(0, 60)}: not a query parameter of this route (${allowed.length > 0 ? `it takes ${allowed.join(', ')}` : 'it takes none'})`);
+    }
+    if (Array.isArray(value)) throw new RequestError(`${name}: give it once`);
+    if (value === '') throw new RequestError(`${name}: empty; leave the parameter out instead`);
+  }
+}
+
+/** Answers one admin route: its query parameters checked against the route table, then its handler. */
+export function answerRoute(db: Db, route: AdminRoute, request: AdminRequest): Promise<HttpResult> {
+  return answering(async () => {
+    checkQueryNames(request.query, route.query);
+    return route.handle(db, request);
+  });
+}
 
 export function single(query: Query, name: string): string | undefined {
   const value = query[name];

@@ -7,7 +7,7 @@
  * user forwarding), update the end user and store no activity.
  */
 import { EventFields } from './eventFields';
-import { isPlainObject, omitKeys } from './fields';
+import { isPlainObject, isPresent, omitKeys, parseIdentifier } from './fields';
 import type { TenantSettings } from '../tenants/settings';
 
 const CONSUMED_KEYS = new Set([
@@ -47,15 +47,23 @@ function readExact(raw: Record<string, unknown>, path: string): unknown {
   return current;
 }
 
-const present = (value: unknown) => value !== undefined && value !== null && value !== '';
-
+/** The first path with a value; blank is absent, so a user_id of only spaces gives way to the next path like a missing one. */
 function pick(raw: Record<string, unknown>, ...paths: Array<string | undefined>): { field: string; value: unknown } {
   const candidates = paths.filter((path): path is string => path !== undefined);
   for (const path of candidates) {
     const value = readPath(raw, path);
-    if (present(value)) return { field: path, value };
+    if (isPresent(value)) return { field: path, value };
   }
   return { field: candidates[candidates.length - 1] ?? candidates[0], value: undefined };
+}
+
+/**
+ * The first of the keys the event holds with a value other than null. Unlike pick, an empty string counts as given:
+ * an empty insert_id is refused rather than passed over for $insert_id or a receiver-made id.
+ */
+function firstGiven(raw: Record<string, unknown>, ...keys: string[]): { field: string; value: unknown } {
+  const given = keys.find((key) => Object.hasOwn(raw, key) && raw[key] !== null && raw[key] !== undefined);
+  return given === undefined ? { field: keys[0], value: undefined } : { field: given, value: raw[given] };
 }
 
 /** The company an event names through its Amplitude group, with the group's name when its properties give one. */
@@ -63,7 +71,7 @@ function groupCompany(raw: Record<string, unknown>, groupType: string): { field:
   const field = `groups.${groupType}`;
   const group = readExact(raw, field);
   const value = Array.isArray(group) ? group[0] : group;
-  if (!present(value)) return { field, value: undefined };
+  if (!isPresent(value)) return { field, value: undefined };
   const properties = readExact(raw, `group_properties.${groupType}`);
   // Own keys only: a group id like "__proto__" or "constructor" must not find Object.prototype's members.
   const ownProperties = isPlainObject(properties) && typeof value === 'string' && Object.hasOwn(properties, value) && isPlainObject(properties[value]) ? properties[value] : properties;
@@ -74,11 +82,12 @@ function groupCompany(raw: Record<string, unknown>, groupType: string): { field:
 export function amplitudeFields(raw: Record<string, unknown>, settings: TenantSettings): EventFields {
   const { mappings } = settings;
   const explicitCompany = pick(raw, 'companyExternalId', mappings.companyExternalId);
-  const company = present(explicitCompany.value) ? explicitCompany : groupCompany(raw, settings.companyGroupType);
+  const company = isPresent(explicitCompany.value) ? explicitCompany : groupCompany(raw, settings.companyGroupType);
   let externalId = pick(raw, 'externalId', mappings.externalId);
   let identityHint = `${mappings.externalId ?? 'user_id'} or email`;
-  if (!present(externalId.value) && present(raw.device_id)) {
-    if (settings.allowDeviceOnlyEvents) externalId = { field: 'device_id', value: `device:${String(raw.device_id)}` };
+  if (!isPresent(externalId.value) && isPresent(raw.device_id)) {
+    // Trimmed and type-checked like any id before the prefix, so " d-1 " and "d-1" are one device.
+    if (settings.allowDeviceOnlyEvents) externalId = { field: 'device_id', value: `device:${parseIdentifier('device_id', raw.device_id) as string}` };
     else identityHint += ' (device-only events need the tenant setting allowDeviceOnlyEvents=true)';
   }
   const identify = isIdentify(raw);
@@ -95,7 +104,7 @@ export function amplitudeFields(raw: Record<string, unknown>, settings: TenantSe
     date: pick(raw, 'event_time', 'time'),
     count: { field: 'count', value: raw.count },
     weight: { field: 'weight', value: raw.weight },
-    insertId: pick(raw, 'insert_id', '$insert_id'),
+    insertId: firstGiven(raw, 'insert_id', '$insert_id'),
     info: omitKeys(raw, CONSUMED_KEYS),
     identityHint,
   };

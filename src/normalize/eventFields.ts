@@ -1,7 +1,7 @@
 /** The common middle step of every format: which raw value feeds each activity field, then one set of rules for all. */
 import { ActivityEvent, FieldError } from './activityEvent';
 import { newTimeOrderedId } from '../timeOrderedIds';
-import { parseDate, parseEmail, parseIdentifier, parseNumber, parseText } from './fields';
+import { parseDate, parseEmail, parseIdentifier, parseInsertId, parseNumber, parseText } from './fields';
 
 interface Source {
   /** The field's name as the sender wrote it, used in error messages. */
@@ -46,7 +46,7 @@ export function toActivityEvent(fields: EventFields, receivedAt: number): Activi
     weight: parseNumber(fields.weight.field, fields.weight.value, WEIGHT_BOUNDS) ?? 1,
     info: fields.info,
     // Made here when the sender gave none, so a job retried by the queue can never store the event twice.
-    insertId: parseIdentifier(fields.insertId.field, fields.insertId.value) ?? newTimeOrderedId(receivedAt),
+    insertId: parseInsertId(fields.insertId.field, fields.insertId.value) ?? newTimeOrderedId(receivedAt),
   };
   if (externalId !== undefined) event.externalId = externalId;
   if (email !== undefined) event.email = email;

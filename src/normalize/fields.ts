@@ -1,5 +1,6 @@
 /** Parsers for single event fields. Each returns the clean value (undefined when absent) or throws a FieldError. */
 import { FieldError } from './activityEvent';
+import { characterCount, longerThan } from '../characterCount';
 
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 /** With the u flag a surrogate pair is one code point, so this matches only a lone (unpaired) surrogate. */
@@ -7,22 +8,54 @@ const LONE_SURROGATE = /[\ud800-\udfff]/u;
 /** How deep an event's objects and arrays may nest: far beyond any real event, far below what JSON.stringify's recursion survives. */
 export const MAX_EVENT_DEPTH = 64;
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/**
+ * What an email may not hold inside it: format characters (zero-width space, joiners, bidi controls, soft hyphen),
+ * any space separator (no-break, thin, ideographic), and the other default-ignorable code points (variation
+ * selectors, Hangul fillers) that render as nothing.
+ */
+const INVISIBLE_CHARACTER = /[\p{Cf}\p{Z}\p{Default_Ignorable_Code_Point}\s]/u;
+/** A decimal number written as a string: JSON's number syntax (sign, digits, fraction, exponent), leading zeros allowed. */
+const DECIMAL = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
 /** Dates must fall between 1970-01-01 and 9999-12-31 UTC. */
 const LATEST_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
+/** Blank is absent: undefined, null, and a string that is empty or only whitespace. */
 export function isPresent(value: unknown): boolean {
-  return value !== undefined && value !== null && value !== '';
+  return value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '');
 }
 
-/** An identifier: a string or a finite number, at most `maxLength` characters, no control characters. */
+/**
+ * An identifier: a string or a finite number, trimmed of surrounding whitespace (as String.prototype.trim: spaces,
+ * tabs, line breaks, no-break and other Unicode spaces, U+FEFF), case kept; blank is absent.
+ */
 export function parseIdentifier(field: string, value: unknown, maxLength = 255): string | undefined {
   if (!isPresent(value)) return undefined;
-  let text: string;
-  if (typeof value === 'string') text = value.trim();
-  else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
-  else throw new FieldError(field, `must be a string or a number, got ${describe(value)}`);
+  const text = identifierText(field, value).trim();
   if (text === '') return undefined;
-  if (text.length > maxLength) throw new FieldError(field, `must be at most ${maxLength} characters, got ${text.length}`);
+  return checkedIdentifier(field, text, maxLength);
+}
+
+/**
+ * An insert id, kept exactly as sent: no trim, case kept, so ids that differ in any character are two events (a
+ * trimmed " dup-1" would be stored as a repeat of "dup-1" and lost). Absent or null: undefined, and the receiver
+ * makes one; empty or only whitespace: refused, since it cannot be told from a mistake.
+ */
+export function parseInsertId(field: string, value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const text = identifierText(field, value);
+  if (text.trim() === '') throw new FieldError(field, 'must not be empty or only whitespace (leave it out, and the receiver makes one)');
+  return checkedIdentifier(field, text, 255);
+}
+
+/** A number becomes its shortest decimal text, as JavaScript writes it (42 -> "42", 1.50 -> "1.5"). */
+function identifierText(field: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new FieldError(field, `must be a string or a number, got ${describe(value)}`);
+}
+
+function checkedIdentifier(field: string, text: string, maxLength: number): string {
+  if (longerThan(text, maxLength)) throw new FieldError(field, `must be at most ${maxLength} characters, got ${characterCount(text)}`);
   if (CONTROL_CHARACTERS.test(text)) throw new FieldError(field, 'must not contain control characters');
   // A database column stores text as UTF-8, where a lone surrogate becomes U+FFFD: two different ids would become one.
   if (LONE_SURROGATE.test(text)) throw new FieldError(field, 'must be valid Unicode (it holds an unpaired surrogate)');
@@ -35,11 +68,18 @@ export function parseText(field: string, value: unknown, maxLength: number): str
   return parseIdentifier(field, value, maxLength);
 }
 
+/** Trimmed and lower-cased; a character nobody sees would make one person two, so such an address is refused. */
 export function parseEmail(field: string, value: unknown): string | undefined {
   const text = parseText(field, value, 320);
   if (text === undefined) return undefined;
+  const invisible = INVISIBLE_CHARACTER.exec(text);
+  if (invisible) throw new FieldError(field, `must not contain invisible, format or space characters (it holds ${codePointName(invisible[0])})`);
   if (!EMAIL_SHAPE.test(text)) throw new FieldError(field, `"${text.slice(0, 100)}" is not an email address`);
   return text.toLowerCase();
+}
+
+function codePointName(character: string): string {
+  return `U+${(character.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /**
@@ -81,12 +121,17 @@ function zoneOffsetMs(zone: string | undefined): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60000;
 }
 
-/** A finite number (or numeric string) within the given bounds. */
+/**
+ * A JSON number, or a string that writes one in decimal (DECIMAL, after trimming surrounding whitespace), within
+ * the given bounds. Hex, binary, octal, "Infinity", "" and the like are refused: Number("0x10") is 16, which the
+ * sender never meant. Absent or null: undefined.
+ */
 export function parseNumber(field: string, value: unknown, bounds: { min: number; max: number }): number | undefined {
-  if (!isPresent(value)) return undefined;
+  if (value === undefined || value === null) return undefined;
   let number: number;
   if (typeof value === 'number') number = value;
-  else if (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) number = Number(value);
+  else if (typeof value === 'string' && DECIMAL.test(value.trim())) number = Number(value.trim());
+  else if (typeof value === 'string') throw new FieldError(field, `"${value.slice(0, 40)}" is not a number (a JSON number, or a decimal string such as "12", "-1.5" or "2e3")`);
   else throw new FieldError(field, `must be a number, got ${describe(value)}`);
   if (!Number.isFinite(number)) throw new FieldError(field, 'must be a finite number');
   if (number < bounds.min || number > bounds.max) throw new FieldError(field, `must be between ${bounds.min} and ${bounds.max}`);

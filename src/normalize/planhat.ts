@@ -1,5 +1,7 @@
 /** Planhat's activity format: externalId/email, name, companyExternalId, assetExternalId, projectExternalId, action, date, count, weight, info, insertId. */
+import { isDeepStrictEqual } from 'node:util';
 import { EventFields } from './eventFields';
+import { FieldError } from './activityEvent';
 import { omitKeys, parseObject } from './fields';
 
 const PLANHAT_KEYS = new Set([
@@ -13,7 +15,8 @@ export function planhatFields(raw: Record<string, unknown>, acceptBulkShortNames
   const info = parseObject('info', raw.info) ?? {};
   // Other top-level fields are kept in info rather than dropped, so nothing a sender wrote is lost. Most events have
   // none, and then info is taken as it came rather than copied.
-  const hasExtras = Object.keys(raw).some((key) => !consumed.has(key));
+  const extras = Object.keys(raw).filter((key) => !consumed.has(key));
+  for (const key of extras) refuseCollision(key, raw[key], info);
   return {
     externalId: { field: 'externalId', value: raw.externalId ?? (acceptBulkShortNames ? raw.id : undefined) },
     email: { field: 'email', value: raw.email },
@@ -26,7 +29,14 @@ export function planhatFields(raw: Record<string, unknown>, acceptBulkShortNames
     count: { field: 'count', value: raw.count },
     weight: { field: 'weight', value: raw.weight },
     insertId: { field: 'insertId', value: raw.insertId },
-    info: hasExtras ? Object.fromEntries([...Object.entries(omitKeys(raw, consumed)), ...Object.entries(info)]) : info,
+    info: extras.length > 0 ? Object.fromEntries([...Object.entries(omitKeys(raw, consumed)), ...Object.entries(info)]) : info,
     identityHint: 'externalId or email',
   };
+}
+
+/** A top-level field also in info with another value would lose one of the two when merged: the event is refused instead. */
+function refuseCollision(key: string, topLevel: unknown, info: Record<string, unknown>): void {
+  if (Object.hasOwn(info, key) && !isDeepStrictEqual(topLevel, info[key])) {
+    throw new FieldError(key.slice(0, 100), `given at the top level and in info with different values; send it in one place (a top-level field is kept in info)`);
+  }
 }

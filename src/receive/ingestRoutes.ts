@@ -8,6 +8,7 @@ import { sendResult } from '../http/sendResult';
 import { acceptHttpApiRequest, payloadTooLarge } from './amplitudeHttpApi';
 import { Endpoint, startDelivery } from '../deliveries/deliveryRecord';
 import { contentTypeRefusal } from './contentType';
+import { queryStringRefusal } from './queryString';
 
 /** Reads the body; on failure sends the refusal (shaped by `refuse`) and returns undefined. */
 async function bodyOrRefusal(ctx: Context, maxBodyBytes: number, refuse: (error: BodyReadError) => void): Promise<Buffer | undefined> {
@@ -33,6 +34,8 @@ export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
     ctx.state.tenantId = auth.tenantId;
     const wrongType = contentTypeRefusal(ctx.get('content-type'));
     if (wrongType) return sendResult(ctx, recordRefusal(deps, auth.tenantId, delivery, { status: 415, body: { accepted: 0, rejected: [], error: wrongType } }));
+    const query = queryStringRefusal(ctx.querystring);
+    if (query) return sendResult(ctx, recordRefusal(deps, auth.tenantId, delivery, { status: 400, body: { accepted: 0, rejected: [], error: query } }));
     const body = await bodyOrRefusal(ctx, maxBodyBytes, (error) =>
       sendResult(ctx, recordRefusal(deps, auth.tenantId, delivery, { status: error.status, body: { accepted: 0, rejected: [], error: error.message } })),
     );
@@ -45,6 +48,8 @@ export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
     ctx.state.route = endpoint;
     const wrongType = contentTypeRefusal(ctx.get('content-type'));
     if (wrongType) return sendResult(ctx, { status: 415, body: { code: 415, error: wrongType } });
+    const query = queryStringRefusal(ctx.querystring);
+    if (query) return sendResult(ctx, { status: 400, body: { code: 400, error: query } });
     const body = await bodyOrRefusal(ctx, maxBodyBytes, (error) =>
       sendResult(ctx, error.status === 413 ? payloadTooLarge() : { status: error.status, body: { code: error.status, error: error.message } }),
     );

@@ -2,6 +2,7 @@
 import type { Db } from './db';
 import { generateToken, hashToken } from '../tenants/tokens';
 import { applySettingChanges, readSettings, TenantSettings } from '../tenants/settings';
+import { longerThan } from '../characterCount';
 
 export interface Tenant {
   id: number;
@@ -39,7 +40,7 @@ function toTenant(row: TenantRow): Tenant {
 export function validateTenantName(name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '') throw new TenantError('name: must be a non-empty string', 'invalid');
   const trimmed = name.trim();
-  if (trimmed.length > 100) throw new TenantError('name: must be at most 100 characters', 'invalid');
+  if (longerThan(trimmed, 100)) throw new TenantError('name: must be at most 100 characters', 'invalid');
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new TenantError('name: must not contain control characters', 'invalid');
   return trimmed;
 }

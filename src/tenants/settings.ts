@@ -3,6 +3,8 @@
  * Amplitude group type that names companies, whether unknown companies are created, whether device-only events
  * are accepted, and which actions are kept.
  */
+import { longerThan } from '../characterCount';
+
 export const MAPPED_FIELDS = ['externalId', 'email', 'name', 'companyExternalId', 'assetExternalId', 'projectExternalId'] as const;
 export type MappedField = (typeof MAPPED_FIELDS)[number];
 
@@ -45,7 +47,7 @@ function parseFlag(key: string, value: string): boolean {
 function parseActionList(key: string, value: string): string[] {
   const patterns = value.split(',').map((pattern) => pattern.trim()).filter((pattern) => pattern !== '');
   for (const pattern of patterns) {
-    if (pattern.length > 255) throw new SettingError(`${key}: "${pattern.slice(0, 40)}…" is longer than 255 characters`);
+    if (longerThan(pattern, 255)) throw new SettingError(`${key}: "${pattern.slice(0, 40)}…" is longer than 255 characters`);
   }
   return patterns;
 }
