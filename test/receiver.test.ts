@@ -7,6 +7,7 @@ import { Db } from '../src/store/db';
 import { rotateTenantToken, setTenantEnabled } from '../src/store/tenants';
 import { useDaemon } from './support/fixtures';
 import { settledDeliveries } from './support/settled';
+import { amplitudeExportEvent } from './fixtures/amplitudeExport';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -188,6 +189,19 @@ describe(`receiver: the ingest contract over real HTTP, Redis and ${TEST_DATABAS
     assert.equal(first.outcomes.stored, 1);
     assert.deepEqual([resent.outcomes.stored, resent.outcomes.duplicate], [0, 2], 'both repeats were recognised as duplicates');
     assert.equal(await countRows(db, 'activities', { tenant_id: own.id, insert_id: 'resend-ins' }), 1);
+  });
+
+  it('an Amplitude export event with a uuid and no insert id, delivered three times, is stored once with the uuid as its insert id', async () => {
+    const own = await newTenant(db);
+    const event = amplitudeExportEvent();
+    assert.equal(event.insert_id ?? event.$insert_id, undefined, 'the fixture is the case without an insert id');
+    await waitFor('the new tenant known', async () => (await post(url(`/analytics/${own.token}`), event)).status === 202, 5000);
+    assert.equal((await post(url(`/analytics/${own.token}`), event)).status, 202);
+    assert.equal((await post(url(`/analytics/${own.token}`), [event])).status, 202);
+    const outcomes = (await settledDeliveries(daemon.baseUrl, own.id, 3)).map((delivery) => [delivery.outcomes.stored, delivery.outcomes.duplicate]);
+    assert.deepEqual(outcomes, [[1, 0], [0, 1], [0, 1]], 'the redeliveries were recognised as the same event');
+    const stored = await db('activities').where({ tenant_id: own.id }).select('insert_id', 'action');
+    assert.deepEqual(stored, [{ insert_id: event.uuid, action: 'Report Exported' }]);
   });
 
   it('the same event resent without an insert id is a new event: two activities', async () => {

@@ -1,8 +1,8 @@
 /**
  * An Amplitude event, as event streaming, the webhook destination and the HTTP V2 API send it. The tenant's
  * mappings say which property feeds each field (defaults: user_id, user_properties.email, user_properties.name);
- * event_type is the action, event_time (UTC) or time (epoch ms) the date, insert_id the insertId; the rest of
- * the event is kept in info. Top-level externalId, email, name, companyExternalId, assetExternalId and
+ * event_type is the action, event_time (UTC) or time (epoch ms) the date, insert_id (else $insert_id, else
+ * Amplitude's own uuid) the insertId; the rest of the event is kept in info. Top-level externalId, email, name, companyExternalId, assetExternalId and
  * projectExternalId win over mapped ones. `$identify` events, and user payloads without event_type (Amplitude's
  * user forwarding), update the end user and store no activity.
  */
@@ -104,7 +104,9 @@ export function amplitudeFields(raw: Record<string, unknown>, settings: TenantSe
     date: pick(raw, 'event_time', 'time'),
     count: { field: 'count', value: raw.count },
     weight: { field: 'weight', value: raw.weight },
-    insertId: firstGiven(raw, 'insert_id', '$insert_id'),
+    // Amplitude's exports and its Webhook destination carry `uuid`, its own id of the event, on every event, and an
+    // insert id only when the original sender set one: a redelivery without one is still the same event.
+    insertId: firstGiven(raw, 'insert_id', '$insert_id', 'uuid'),
     info: omitKeys(raw, CONSUMED_KEYS),
     identityHint,
   };
