@@ -13,6 +13,7 @@ import { answerClientErrors } from '../http/clientErrors';
 import { createRateLimiter } from '../receive/rateLimit';
 import { createReceiverMetrics } from '../metrics/receiverMetrics';
 import type { QueueHandle } from './queueHandle';
+import { startupStep } from './startupFailure';
 
 /** How long a cluster worker stays after it stopped listening, to refuse connections still being handed to it. */
 const CLUSTER_HANDOFF_GRACE_MS = 1000;
@@ -73,7 +74,10 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
   });
   const server = http.createServer(serverOptions(config), app.callback());
   answerClientErrors(server, log);
-  const port = await listen(server, config.PORT, config.HOST);
+  const port = await startupStep(`the receiver cannot listen on ${config.HOST}:${config.PORT} (HOST, PORT)`, () => listen(server, config.PORT, config.HOST)).catch((error) => {
+    tenants.stop();
+    throw error;
+  });
   log.info({ host: config.HOST, port }, 'receiver listening');
 
   return {
