@@ -14,6 +14,7 @@ import { createRateLimiter } from '../receive/rateLimit';
 import { createReceiverMetrics } from '../metrics/receiverMetrics';
 import type { QueueHandle } from './queueHandle';
 import { startupStep } from './startupFailure';
+import { repeatedWarning } from '../repeatedWarning';
 
 /** How long a cluster worker stays after it stopped listening, to refuse connections still being handed to it. */
 const CLUSTER_HANDOFF_GRACE_MS = 1000;
@@ -49,6 +50,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
       metrics: createReceiverMetrics(registry),
       log,
       rateLimiter: createRateLimiter(config.RATE_LIMIT_PER_TENANT),
+      queueDownWarning: repeatedWarning(log, 'Redis is unreachable: ingest requests are answered 503 (nothing accepted; senders retry later)'),
       limits: {
         maxEventBytes: config.MAX_EVENT_BYTES,
         maxEventsPerRequest: config.MAX_EVENTS_PER_REQUEST,
