@@ -44,7 +44,7 @@ describe('hostile: the board inspects and replays; it does not forge or discard'
     return Object.values(counts).reduce((sum, n) => sum + n, 0);
   };
 
-  it('a forged form (or JSON) "add" is refused and adds no job; clean, empty and obliterate are refused and discard nothing', async () => {
+  it('a forged add of a job (a form or JSON) is refused and adds no job; clean, empty and obliterate are refused and discard nothing', async () => {
     const before = await jobCount();
     assert.equal(before, 1);
     const forged = { name: 'events', data: JSON.stringify({ tenantId, receivedAt: Date.now(), events: [{ externalId: 'forged', action: 'forged', date: Date.now(), count: 1, weight: 1, info: {}, insertId: 'forged-1' }] }) };
