@@ -1,8 +1,7 @@
-/** Koa binding of the admin API under /api/v1: every route of the table behind ADMIN_TOKEN, plus openapi.json. */
-import Router from '@koa/router';
-import type { Context, Next } from 'koa';
+/** Koa binding of the admin API under /api/v1: every route of the table, plus openapi.json, behind ADMIN_TOKEN. */
+import type { Context, Middleware, Next } from 'koa';
 import type { Db } from '../store/db';
-import type { Logger } from '../log';
+import { loggablePath, Logger } from '../log';
 import { checkAdmin } from './adminAuth';
 import { ADMIN_ROUTES } from './routeTable';
 import { buildOpenApi } from './openapi';
@@ -10,34 +9,45 @@ import { answerRoute, Query } from './params';
 import { BodyReadError, readBody } from '../receive/readBody';
 import { errorResult } from '../receive/httpResult';
 import { sendResult } from '../http/sendResult';
+import { exactRouter, mountRoutes, TableRoute } from '../http/routeAccess';
+import { jsonOnlyRefusal } from '../http/jsonOnly';
+import type Router from '@koa/router';
 
 const ADMIN_BODY_LIMIT = 8 * 1024 * 1024;
 
-export function adminRoutes(deps: { db: Db; adminToken: string; log: Logger }): Router {
-  const router = new Router({ prefix: '/api/v1' });
-  router.use(async (ctx: Context, next: Next) => {
-    const refusal = checkAdmin(deps.adminToken, ctx.get('authorization'));
+export const ADMIN_PREFIX = '/api/v1';
+
+export const OPENAPI_ROUTE: TableRoute = { method: 'get', path: '/openapi.json', access: 'admin' };
+
+export function adminGuard(adminToken: string, log: Logger): Middleware {
+  return async (ctx: Context, next: Next) => {
+    const refusal = checkAdmin(adminToken, ctx.get('authorization'));
     if (refusal) {
-      deps.log.warn({ path: ctx.path, reason: refusal.reason }, 'admin request refused');
+      log.warn({ path: loggablePath(ctx.path), reason: refusal.reason }, 'admin request refused');
       return sendResult(ctx, refusal.result);
     }
     await next();
-  });
+  };
+}
+
+export function adminRoutes(deps: { db: Db; adminToken: string; log: Logger }): Router {
+  const router = exactRouter(ADMIN_PREFIX);
+  const guard = adminGuard(deps.adminToken, deps.log);
   const openapi = buildOpenApi();
-  router.get('/openapi.json', (ctx) => sendResult(ctx, { status: 200, body: openapi }));
-  for (const route of ADMIN_ROUTES) {
-    router[route.method](route.path, async (ctx) => {
-      let body: Buffer | undefined;
-      if (route.method !== 'get') {
-        try {
-          body = await readBody(ctx.req, ADMIN_BODY_LIMIT);
-        } catch (error) {
-          if (!(error instanceof BodyReadError)) throw error;
-          return sendResult(ctx, errorResult(error.status, error.message));
-        }
+  mountRoutes(router, [OPENAPI_ROUTE], guard, () => (ctx) => sendResult(ctx, { status: 200, body: openapi }));
+  mountRoutes(router, ADMIN_ROUTES, guard, (route) => async (ctx) => {
+    let body: Buffer | undefined;
+    if (route.method !== 'get') {
+      const wrongType = jsonOnlyRefusal(ctx.req);
+      if (wrongType) return sendResult(ctx, errorResult(415, wrongType));
+      try {
+        body = await readBody(ctx.req, ADMIN_BODY_LIMIT);
+      } catch (error) {
+        if (!(error instanceof BodyReadError)) throw error;
+        return sendResult(ctx, errorResult(error.status, error.message));
       }
-      sendResult(ctx, await answerRoute(deps.db, route, { params: ctx.params, query: ctx.query as Query, body }));
-    });
-  }
+    }
+    sendResult(ctx, await answerRoute(deps.db, route, { params: ctx.params, query: ctx.query as Query, body }));
+  });
   return router;
 }

@@ -1,14 +1,21 @@
 /**
  * Bull Board at /admin/queues over every queue the daemon uses, behind the admin credential: HTTP Basic with
- * ADMIN_TOKEN as the password (any user name) or "Authorization: Bearer ADMIN_TOKEN".
+ * ADMIN_TOKEN as the password (any user name) or "Authorization: Bearer ADMIN_TOKEN". Only the routes of
+ * BOARD_ROUTES, spelled exactly, reach it; any other request under the board's path, in any spelling, is checked
+ * for the credential and then refused.
  */
-import type { Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import type { Queue } from 'bullmq';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
 import { secretsEqual } from '../tenants/tokens';
 import { bearerToken } from './adminAuth';
+import { BOARD_ROUTES, unexpectedParam } from './boardRoutes';
+import { exactRouter, mountRoutes } from '../http/routeAccess';
+import { jsonOnlyRefusal } from '../http/jsonOnly';
+import { sendResult } from '../http/sendResult';
+import { errorResult } from '../receive/httpResult';
 
 export const BOARD_PATH = '/admin/queues';
 
@@ -26,25 +33,55 @@ export function boardAuthorized(adminToken: string, authorization: string | unde
   return given !== undefined && secretsEqual(given, adminToken);
 }
 
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Whether a path names the board in any spelling a router, a proxy or a browser might treat as it: any case, percent-encoded, doubled slashes. */
+export function underBoardPath(path: string): boolean {
+  const canonical = safeDecode(path).toLowerCase().replace(/\/{2,}/g, '/');
+  return canonical === BOARD_PATH || canonical.startsWith(`${BOARD_PATH}/`);
+}
+
+function boardGuard(adminToken: string): Middleware {
+  return async (ctx: Context, next: Next) => {
+    if (!adminToken) return sendResult(ctx, errorResult(401, 'the board is off: ADMIN_TOKEN is not set'));
+    if (!boardAuthorized(adminToken, ctx.get('authorization'))) {
+      return sendResult(
+        ctx,
+        errorResult(401, 'the board needs HTTP Basic with ADMIN_TOKEN as the password, or Authorization: Bearer ADMIN_TOKEN', { 'WWW-Authenticate': 'Basic realm="activityd board", charset="UTF-8"' }),
+      );
+    }
+    await next();
+  };
+}
+
+const notOffered = (ctx: Context) =>
+  sendResult(ctx, errorResult(403, `${ctx.method} ${ctx.path.slice(0, 200)} is not offered: the board shows queues and jobs, and retries and promotes jobs; it does not add, remove, clean, empty, pause or change them`));
+
 export function boardMiddleware(queues: Queue[], adminToken: string): Middleware {
   const serverAdapter = new KoaAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({ queues: queues.map((queue) => new BullMQAdapter(queue)), serverAdapter });
   const board = serverAdapter.registerPlugin();
-  return async (ctx, next) => {
-    if (ctx.path !== BOARD_PATH && !ctx.path.startsWith(`${BOARD_PATH}/`)) return next();
-    ctx.state.route = 'board';
-    if (!adminToken) {
-      ctx.status = 401;
-      ctx.body = { error: 'the board is off: ADMIN_TOKEN is not set' };
-      return;
-    }
-    if (!boardAuthorized(adminToken, ctx.get('authorization'))) {
-      ctx.status = 401;
-      ctx.set('WWW-Authenticate', 'Basic realm="activityd board", charset="UTF-8"');
-      ctx.body = { error: 'the board needs HTTP Basic with ADMIN_TOKEN as the password, or Authorization: Bearer ADMIN_TOKEN' };
-      return;
-    }
+  const guard = boardGuard(adminToken);
+  // Full paths rather than a router prefix: the router cannot prefix the board's own root, "".
+  const router = exactRouter();
+  mountRoutes(router, BOARD_ROUTES.map((route) => ({ ...route, path: BOARD_PATH + route.path })), guard, (route) => async (ctx, next) => {
+    if (unexpectedParam(route, ctx.params)) return notOffered(ctx);
+    const wrongType = route.method === 'get' ? undefined : jsonOnlyRefusal(ctx.req);
+    if (wrongType) return sendResult(ctx, errorResult(415, wrongType));
     await board(ctx, next);
+  });
+  const allowed = router.routes() as Middleware;
+  return async (ctx, next) => {
+    if (!underBoardPath(ctx.path)) return next();
+    ctx.state.route = 'board';
+    // Anything the allow-list does not match, as written, meets the credential check and then a refusal.
+    await allowed(ctx, () => guard(ctx, async () => notOffered(ctx)));
   };
 }

@@ -11,6 +11,7 @@ import { discardFailed, listFailed, queueStatus, retryFailed } from './queueComm
 import { importCsv } from './importCommand';
 import { createDefaultTenantIfEmpty } from '../daemon/defaultTenant';
 import { announceReady, stopOnSignals } from '../daemon/signals';
+import { describeDatabase, startupStep } from '../daemon/startupFailure';
 
 export class UsageError extends Error {}
 
@@ -147,15 +148,17 @@ async function runTenantCommand(config: Config, sub: string | undefined, arg: st
 
 async function runDaemon(config: Config, role: 'start' | 'receiver' | 'worker'): Promise<void> {
   const log = createLogger(config, role === 'start' ? 'activityd' : `activityd-${role}`);
-  const db = openDatabase(config);
+  const database = `the database (${describeDatabase(config.DATABASE_URL)}, DATABASE_URL)`;
+  const db = await startupStep(`${database} cannot be opened`, () => openDatabase(config));
   try {
-    if (role === 'start') {
+    await startupStep(`${database} is not usable`, async () => {
+      if (role !== 'start') return assertSchemaCurrent(db);
       const applied = await migrateToLatest(db);
       if (applied.length > 0) log.info({ applied }, 'database migrated');
+    });
+    if (role === 'start') {
       const announcement = await createDefaultTenantIfEmpty(db, config);
       if (announcement) process.stdout.write(announcement + '\n');
-    } else {
-      await assertSchemaCurrent(db);
     }
   } catch (error) {
     await db.destroy();
@@ -168,7 +171,10 @@ async function runDaemon(config: Config, role: 'start' | 'receiver' | 'worker'):
     await daemon?.stop(config.SHUTDOWN_TIMEOUT_MS);
     await db.destroy();
   });
-  await starting;
+  await starting.catch(async (error) => {
+    await db.destroy();
+    throw error;
+  });
   announceReady();
 }
 

@@ -29,16 +29,21 @@ function readable(key: Buffer | undefined, data: StoredJob) {
 
 export async function listFailed(queue: Queue<StoredJob>, limit: number, encryptionKey?: Buffer) {
   const jobs = await queue.getFailed(0, limit - 1);
-  return jobs.map((job) => ({
-    id: job.id,
-    tenantId: job.data.tenantId,
-    encrypted: isSealedJob(job.data),
-    events: readable(encryptionKey, job.data)?.events.length ?? null,
-    deliveryId: readable(encryptionKey, job.data)?.delivery?.id ?? null,
-    attemptsMade: job.attemptsMade,
-    failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
-    reason: job.failedReason,
-  }));
+  return jobs.map((job) => {
+    // A job put into Redis by something other than the receiver (and failed by the worker for it) may hold anything.
+    const data = (typeof job.data === 'object' && job.data !== null ? job.data : {}) as StoredJob;
+    const opened = readable(encryptionKey, data);
+    return {
+      id: job.id,
+      tenantId: data.tenantId ?? null,
+      encrypted: isSealedJob(data),
+      events: Array.isArray(opened?.events) ? opened.events.length : null,
+      deliveryId: opened?.delivery?.id ?? null,
+      attemptsMade: job.attemptsMade,
+      failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+      reason: job.failedReason,
+    };
+  });
 }
 
 /** The failed jobs named, or all of them; ids that are not failed jobs are reported, not guessed at. */

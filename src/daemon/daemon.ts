@@ -13,6 +13,7 @@ import { startDeliveryLogWriter, DeliveryLogWriter } from '../process/deliveryLo
 import { startOpsServer, OpsServer } from './opsServer';
 import { queuePrefix } from '../queue/ingestQueue';
 import { createDeliveryOutbox } from '../deliveries/deliveryOutbox';
+import { startupStep } from './startupFailure';
 
 export type Role = 'start' | 'receiver' | 'worker';
 
@@ -37,26 +38,34 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
   let worker: IngestWorker | undefined;
   let deliveryLog: DeliveryLogWriter | undefined;
   let ops: OpsServer | undefined;
-  if (role !== 'worker') receiver = await startReceiver(config, db, log, { handle, registry, deliveries });
-  if (role !== 'receiver') {
-    worker = await startIngestWorker(config, db, log, registry, deliveries);
-    deliveryLog = startDeliveryLogWriter(handle.redis, db, { prefix: queuePrefix(config), retentionDays: config.DELIVERY_RETENTION_DAYS, encryptionKey: config.JOB_ENCRYPTION_KEY }, log);
-  }
-  if (role === 'worker' && config.WORKER_METRICS_PORT !== 0) {
-    ops = await startOpsServer(workerOpsPort(config), config.HOST, registry, handle.redis, db);
-    log.info({ port: ops.port }, 'worker metrics listening');
+  const stop = async (timeoutMs: number) => {
+    await receiver?.stop(timeoutMs);
+    await worker?.close(timeoutMs);
+    await deliveryLog?.stop();
+    await ops?.close();
+    await deliveries.flush();
+    await handle.close();
+  };
+  try {
+    if (role !== 'worker') receiver = await startReceiver(config, db, log, { handle, registry, deliveries });
+    if (role !== 'receiver') {
+      worker = await startIngestWorker(config, db, log, registry, deliveries);
+      deliveryLog = startDeliveryLogWriter(handle.redis, db, { prefix: queuePrefix(config), retentionDays: config.DELIVERY_RETENTION_DAYS, encryptionKey: config.JOB_ENCRYPTION_KEY }, log);
+    }
+    if (role === 'worker' && config.WORKER_METRICS_PORT !== 0) {
+      const port = workerOpsPort(config);
+      ops = await startupStep(`the worker's metrics server cannot listen on ${config.HOST}:${port} (HOST, WORKER_METRICS_PORT)`, () => startOpsServer(port, config.HOST, registry, handle.redis, db));
+      log.info({ port: ops.port }, 'worker metrics listening');
+    }
+  } catch (error) {
+    // What did start is stopped, so nothing keeps the process (or a test) alive after a failed start.
+    await stop(1000).catch(() => undefined);
+    throw error;
   }
   return {
     receiverPort: receiver?.port,
     opsPort: ops?.port,
     deliveryLog,
-    async stop(timeoutMs) {
-      await receiver?.stop(timeoutMs);
-      await worker?.close(timeoutMs);
-      await deliveryLog?.stop();
-      await ops?.close();
-      await deliveries.flush();
-      await handle.close();
-    },
+    stop,
   };
 }

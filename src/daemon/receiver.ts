@@ -13,6 +13,8 @@ import { answerClientErrors } from '../http/clientErrors';
 import { createRateLimiter } from '../receive/rateLimit';
 import { createReceiverMetrics } from '../metrics/receiverMetrics';
 import type { QueueHandle } from './queueHandle';
+import { startupStep } from './startupFailure';
+import { repeatedWarning } from '../repeatedWarning';
 
 /** How long a cluster worker stays after it stopped listening, to refuse connections still being handed to it. */
 const CLUSTER_HANDOFF_GRACE_MS = 1000;
@@ -48,6 +50,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
       metrics: createReceiverMetrics(registry),
       log,
       rateLimiter: createRateLimiter(config.RATE_LIMIT_PER_TENANT),
+      queueDownWarning: repeatedWarning(log, 'Redis is unreachable: ingest requests are answered 503 (nothing accepted; senders retry later)'),
       limits: {
         maxEventBytes: config.MAX_EVENT_BYTES,
         maxEventsPerRequest: config.MAX_EVENTS_PER_REQUEST,
@@ -73,7 +76,10 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
   });
   const server = http.createServer(serverOptions(config), app.callback());
   answerClientErrors(server, log);
-  const port = await listen(server, config.PORT, config.HOST);
+  const port = await startupStep(`the receiver cannot listen on ${config.HOST}:${config.PORT} (HOST, PORT)`, () => listen(server, config.PORT, config.HOST)).catch((error) => {
+    tenants.stop();
+    throw error;
+  });
   log.info({ host: config.HOST, port }, 'receiver listening');
 
   return {

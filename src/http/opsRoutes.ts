@@ -1,22 +1,33 @@
 /** /healthz (the process is up), /readyz (Redis and the database answer) and /metrics (Prometheus text). */
-import Router from '@koa/router';
+import type { Middleware } from 'koa';
 import type { Registry } from 'prom-client';
+import type Router from '@koa/router';
 import type { RedisClient } from '../queue/redis';
 import type { Db } from '../store/db';
 import { sendResult } from './sendResult';
 import { checkReadiness } from '../daemon/readiness';
+import { exactRouter, mountRoutes, TableRoute } from './routeAccess';
+
+export const OPS_ROUTES: TableRoute[] = [
+  { method: 'get', path: '/healthz', access: 'public' },
+  { method: 'get', path: '/readyz', access: 'public' },
+  { method: 'get', path: '/metrics', access: 'public' },
+];
 
 export function opsRoutes(registry: Registry, redis: RedisClient, db: Db): Router {
-  const router = new Router();
-  router.get('/healthz', (ctx) => sendResult(ctx, { status: 200, body: { status: 'ok' } }));
-  router.get('/readyz', async (ctx) => {
-    ctx.state.route = 'readyz';
-    sendResult(ctx, await checkReadiness(redis, db));
-  });
-  router.get('/metrics', async (ctx) => {
-    ctx.state.route = 'metrics';
-    ctx.type = registry.contentType;
-    ctx.body = await registry.metrics();
-  });
+  const handlers: Record<string, Middleware> = {
+    '/healthz': (ctx) => sendResult(ctx, { status: 200, body: { status: 'ok' } }),
+    '/readyz': async (ctx) => {
+      ctx.state.route = 'readyz';
+      sendResult(ctx, await checkReadiness(redis, db));
+    },
+    '/metrics': async (ctx) => {
+      ctx.state.route = 'metrics';
+      ctx.type = registry.contentType;
+      ctx.body = await registry.metrics();
+    },
+  };
+  const router = exactRouter();
+  mountRoutes(router, OPS_ROUTES, undefined, (route) => handlers[route.path]);
   return router;
 }

@@ -13,6 +13,18 @@ import { TimedOut, withTimeout } from '../timeouts';
 import type { Registry } from 'prom-client';
 import { createWorkerMetrics } from '../metrics/workerMetrics';
 import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
+import { envelopeProblem, eventsProblem } from './jobShape';
+import { createTenantCheck } from './knownTenants';
+
+/** A job refused before writing. `fileable`: its delivery link and tenant are sound, so its failure can go to the delivery log. */
+class RejectedJob extends UnrecoverableError {
+  constructor(
+    reason: string,
+    readonly fileable: boolean,
+  ) {
+    super(`refused before writing: ${reason}`);
+  }
+}
 
 export interface JobResult {
   stored: number;
@@ -32,9 +44,21 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
   const metrics = createWorkerMetrics(registry);
   const committer = createGroupCommitter(db, { maxEvents: config.BATCH_MAX_EVENTS });
   const connection = connectRedis(config.REDIS_URL, 'worker');
+  const tenantExists = createTenantCheck(db);
+
+  /** Checked before the job joins a batch, so a bad job fails alone and the batch's other jobs are written. */
+  const checked = async (data: IngestJob): Promise<IngestJob> => {
+    const envelope = envelopeProblem(data);
+    if (envelope) throw new RejectedJob(envelope, false);
+    if (!(await tenantExists(data.tenantId))) throw new RejectedJob(`tenant ${data.tenantId} does not exist`, false);
+    const events = eventsProblem(data.events);
+    if (events) throw new RejectedJob(events, true);
+    return data;
+  };
 
   // A job that does not open (encrypted, and no key or another one) is a permanent failure: set the key and replay it.
   const open = (data: StoredJob): IngestJob => {
+    if (typeof data !== 'object' || data === null) throw new RejectedJob('the job data is not an object', false);
     try {
       return openJob(config.JOB_ENCRYPTION_KEY, data);
     } catch (error) {
@@ -58,7 +82,7 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
   const worker = new Worker<StoredJob, JobResult>(
     INGEST_QUEUE,
     async (job) => {
-      const data = open(job.data);
+      const data = await checked(open(job.data));
       budget.take(data.events.length);
       try {
         const outcomes = await committer.write({ ...data, retried: job.attemptsStarted > 1 });
@@ -89,10 +113,11 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     const final = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || (job?.attemptsMade ?? 0) >= attempts;
     log[final ? 'error' : 'warn']({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, final ? 'job failed; kept for inspection' : 'job will be retried');
     const data = job && openedOrUndefined(job.data);
-    if (final && data) {
+    // A job refused for its frame or its tenant has nothing sound to file: a record for a tenant that does not exist would block the delivery log.
+    if (final && data && !envelopeProblem(data) && !(error instanceof RejectedJob && !error.fileable)) {
       metrics.countFailed(data.events.length);
       // Through the outbox, not SQL: the database may be what failed.
-      if (data.delivery) deliveries.failed(data.delivery, data.events.map((event) => event.insertId), error.message);
+      if (data.delivery) deliveries.failed(data.delivery, data.events.map((event) => (typeof event?.insertId === 'string' ? event.insertId : '')), error.message);
     }
   });
   // A job whose worker died holding it (its lock ran out), put back in the queue: it runs again, and its events already stored count as duplicates.

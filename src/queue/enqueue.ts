@@ -8,6 +8,12 @@ import { TimedOut, withTimeout } from '../timeouts';
 
 export class QueueUnavailableError extends Error {}
 
+/** ioredis's connection states in words. */
+function connectionState(status: string): string {
+  if (status === 'end' || status === 'close') return 'the connection is closed';
+  return 'still trying to connect';
+}
+
 export async function enqueueEvents(
   queue: Queue<StoredJob>,
   job: { tenantId: number; receivedAt: number; events: ActivityEvent[]; indexes: number[]; delivery: DeliveryRecord },
@@ -15,7 +21,7 @@ export async function enqueueEvents(
 ): Promise<void> {
   // ioredis holds no offline queue for producers: while Redis is down, answer 503 at once instead of waiting.
   const status = (queue.opts.connection as { status?: string }).status;
-  if (status !== undefined && status !== 'ready') throw new QueueUnavailableError(`Redis connection is ${status}`);
+  if (status !== undefined && status !== 'ready') throw new QueueUnavailableError(`Redis is not connected (${connectionState(status)})`);
   const jobs = [];
   for (let start = 0; start < job.events.length; start += limits.jobMaxEvents) {
     const events = job.events.slice(start, start + limits.jobMaxEvents);

@@ -9,6 +9,7 @@ import { enqueueEvents, QueueUnavailableError } from '../queue/enqueue';
 import { BodyError, normalizeBody, NormalizedBody, Rejection, TooManyEventsError } from '../normalize/normalizeBody';
 import type { RateLimiter } from './rateLimit';
 import type { Logger } from '../log';
+import type { RepeatedWarning } from '../repeatedWarning';
 import type { TenantSettings } from '../tenants/settings';
 import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
 import { DeliveryStart, finishDelivery } from '../deliveries/deliveryRecord';
@@ -34,6 +35,8 @@ export interface IngestDeps {
   /** RATE_LIMIT_PER_TENANT; absent: no limit. */
   rateLimiter?: RateLimiter;
   log: Logger;
+  /** Said once per few seconds while Redis is down, with a count, instead of once per refused request. */
+  queueDownWarning: RepeatedWarning;
 }
 
 export interface AuthorizedTenant {
@@ -96,7 +99,7 @@ export async function queueAccepted(deps: IngestDeps, tenantId: number, delivery
     });
   } catch (error) {
     if (!(error instanceof QueueUnavailableError)) throw error;
-    deps.log.warn({ err: error, tenantId, events: normalized.events.length }, 'queue unavailable; answered 503');
+    deps.queueDownWarning({ reason: error.message, tenantId });
     deps.deliveries.record({ ...record, status: 503, accepted: 0 });
     return 'unavailable';
   }

@@ -1,5 +1,5 @@
 /** Koa routes of the ingest API; they only translate HTTP to ingestRequest / amplitudeHttpApi and back. */
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { acceptEvents, authorizeTenant, IngestDeps, recordRefusal } from './ingestRequest';
 import { bearerToken } from '../admin/adminAuth';
@@ -9,6 +9,18 @@ import { acceptHttpApiRequest, payloadTooLarge } from './amplitudeHttpApi';
 import { Endpoint, startDelivery } from '../deliveries/deliveryRecord';
 import { contentTypeRefusal } from './contentType';
 import { queryStringRefusal } from './queryString';
+import { exactRouter, mountRoutes, TableRoute } from '../http/routeAccess';
+
+/** Every ingest route; `tenant`: each handler finds the tenant's token (path, header or body) and checks it first. */
+export const INGEST_ROUTES: Array<TableRoute & { endpoint: Endpoint }> = [
+  { method: 'post', path: '/2/httpapi', access: 'tenant', endpoint: 'httpapi' },
+  { method: 'post', path: '/batch', access: 'tenant', endpoint: 'batch' },
+  // Before /analytics/:token, which would take "bulk" for a token.
+  { method: 'post', path: '/analytics/bulk', access: 'tenant', endpoint: 'analytics/bulk' },
+  { method: 'post', path: '/analytics/bulk/:token', access: 'tenant', endpoint: 'analytics/bulk' },
+  { method: 'post', path: '/analytics', access: 'tenant', endpoint: 'analytics' },
+  { method: 'post', path: '/analytics/:token', access: 'tenant', endpoint: 'analytics' },
+];
 
 /** Reads the body; on failure sends the refusal (shaped by `refuse`) and returns undefined. */
 async function bodyOrRefusal(ctx: Context, maxBodyBytes: number, refuse: (error: BodyReadError) => void): Promise<Buffer | undefined> {
@@ -24,7 +36,7 @@ async function bodyOrRefusal(ctx: Context, maxBodyBytes: number, refuse: (error:
 }
 
 export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
-  const router = new Router();
+  const router = exactRouter();
 
   const planhatOrAmplitude = (endpoint: Endpoint) => async (ctx: Context) => {
     const delivery = startDelivery(endpoint, ctx.get('user-agent'), Date.now());
@@ -56,11 +68,6 @@ export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
     if (body) sendResult(ctx, await acceptHttpApiRequest(deps, body, delivery));
   };
 
-  router.post('/2/httpapi', httpApi('httpapi'));
-  router.post('/batch', httpApi('batch'));
-  router.post('/analytics/bulk', planhatOrAmplitude('analytics/bulk'));
-  router.post('/analytics/bulk/:token', planhatOrAmplitude('analytics/bulk'));
-  router.post('/analytics', planhatOrAmplitude('analytics'));
-  router.post('/analytics/:token', planhatOrAmplitude('analytics'));
+  mountRoutes(router, INGEST_ROUTES, undefined, ({ endpoint }) => (endpoint === 'httpapi' || endpoint === 'batch' ? httpApi(endpoint) : planhatOrAmplitude(endpoint)));
   return router;
 }

@@ -41,6 +41,8 @@ export function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DB_BUSY_TIME
   if (target.client === 'postgres') {
     return knex({
       client: 'pg',
+      // A connection that cannot be made is an error its caller reports (one line at start-up); knex would also print it, with its stack.
+      log: { warn: (message: string) => void (message.startsWith('Acquire connection error') || console.warn(message)) },
       connection: { connectionString: target.connectionString },
       searchPath: [target.schema],
       compileSqlOnError: false,
