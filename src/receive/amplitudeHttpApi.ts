@@ -9,6 +9,7 @@ import { describe, isPlainObject } from '../normalize/fields';
 import { IngestDeps, queueAccepted, rateLimited, recordRefusal } from './ingestRequest';
 import type { DeliveryStart } from '../deliveries/deliveryRecord';
 import type { HttpResult } from './httpResult';
+import { decodeBody } from './decodeBody';
 
 function amplitudeError(status: number, error: string, extra: Record<string, unknown> = {}, headers?: Record<string, string>): HttpResult {
   return { status, body: { code: status, error, ...extra }, headers };
@@ -21,7 +22,7 @@ export function payloadTooLarge(): HttpResult {
 export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, delivery: DeliveryStart): Promise<HttpResult> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(decodeBody(body));
   } catch (error) {
     return amplitudeError(400, 'Invalid JSON request body', { detail: (error as Error).message });
   }

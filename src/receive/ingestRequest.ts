@@ -14,6 +14,7 @@ import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
 import { DeliveryStart, finishDelivery } from '../deliveries/deliveryRecord';
 import type { ReceiverMetrics } from '../metrics/receiverMetrics';
 import { HttpResult } from './httpResult';
+import { BodyDecodeError, decodeBody } from './decodeBody';
 
 export interface IngestLimits {
   maxEventBytes: number;
@@ -112,9 +113,10 @@ export async function acceptEvents(
   const { tenantId } = request.tenant;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(request.body.toString('utf8'));
+    parsed = JSON.parse(decodeBody(request.body));
   } catch (error) {
-    return recordRefusal(deps, tenantId, request.delivery, refusal(400, `body is not valid JSON: ${(error as Error).message}`));
+    const reason = error instanceof BodyDecodeError ? error.message : `body is not valid JSON: ${(error as Error).message}`;
+    return recordRefusal(deps, tenantId, request.delivery, refusal(400, reason));
   }
   let normalized: NormalizedBody;
   try {
