@@ -11,6 +11,7 @@ import { listen } from '../http/listen';
 import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
 import { answerClientErrors } from '../http/clientErrors';
 import { createRateLimiter } from '../receive/rateLimit';
+import { createBodyBudget } from '../receive/bodyBudget';
 import { createReceiverMetrics } from '../metrics/receiverMetrics';
 import type { QueueHandle } from './queueHandle';
 
@@ -48,6 +49,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
       metrics: createReceiverMetrics(registry),
       log,
       rateLimiter: createRateLimiter(config.RATE_LIMIT_PER_TENANT),
+      bodyBudget: createBodyBudget(config.BODY_MEMORY_BUDGET_BYTES),
       limits: {
         maxEventBytes: config.MAX_EVENT_BYTES,
         maxEventsPerRequest: config.MAX_EVENTS_PER_REQUEST,

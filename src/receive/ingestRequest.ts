@@ -8,6 +8,7 @@ import type { StoredJob } from '../queue/ingestQueue';
 import { enqueueEvents, QueueUnavailableError } from '../queue/enqueue';
 import { BodyError, normalizeBody, NormalizedBody, Rejection, TooManyEventsError } from '../normalize/normalizeBody';
 import type { RateLimiter } from './rateLimit';
+import type { BodyBudget } from './bodyBudget';
 import type { Logger } from '../log';
 import type { TenantSettings } from '../tenants/settings';
 import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
@@ -32,6 +33,8 @@ export interface IngestDeps {
   deliveries: DeliveryOutbox;
   metrics: ReceiverMetrics;
   limits: IngestLimits;
+  /** BODY_MEMORY_BUDGET_BYTES: the request bodies this process holds at once. */
+  bodyBudget: BodyBudget;
   /** RATE_LIMIT_PER_TENANT; absent: no limit. */
   rateLimiter?: RateLimiter;
   log: Logger;
