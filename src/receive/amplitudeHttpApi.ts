@@ -10,6 +10,7 @@ import { IngestDeps, queueAccepted, rateLimited, recordRefusal } from './ingestR
 import type { DeliveryStart } from '../deliveries/deliveryRecord';
 import type { HttpResult } from './httpResult';
 import { decodeBody } from './decodeBody';
+import { rejectionFields } from '../deliveries/rejectionList';
 import { createApiKeyScanner } from './apiKeyScanner';
 import { EarlyAnswer } from './readBody';
 import type { TenantSettings } from '../tenants/settings';
@@ -118,7 +119,7 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, deliv
     const result = amplitudeError(400, Object.keys(invalid).length > 0 ? 'Invalid field values on some events' : 'Request missing required field', {
       events_with_invalid_fields: invalid,
       events_with_missing_fields: missing,
-      rejected: normalized.rejected,
+      ...rejectionFields(normalized.rejected),
     });
     return recordRefusal(deps, check.tenantId, delivery, result, normalized.rejected);
   }

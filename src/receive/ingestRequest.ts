@@ -16,6 +16,7 @@ import { DeliveryStart, finishDelivery } from '../deliveries/deliveryRecord';
 import type { ReceiverMetrics } from '../metrics/receiverMetrics';
 import { HttpResult } from './httpResult';
 import { BodyDecodeError, decodeBody } from './decodeBody';
+import { rejectionFields } from '../deliveries/rejectionList';
 
 export interface IngestLimits {
   maxEventBytes: number;
@@ -46,7 +47,7 @@ export interface AuthorizedTenant {
 }
 
 function refusal(status: number, error: string, rejected: Rejection[] = [], headers?: Record<string, string>): HttpResult {
-  return { status, body: { accepted: 0, rejected, error }, headers };
+  return { status, body: { accepted: 0, ...rejectionFields(rejected), error }, headers };
 }
 
 /** Resolves the token to an enabled tenant, or the refusal to send (recording a refused delivery of a known tenant). */
@@ -146,5 +147,5 @@ export async function acceptEvents(
   if ((await queueAccepted(deps, tenantId, request.delivery, normalized, 202)) === 'unavailable') {
     return unavailable(deps, 'the queue (Redis) is unavailable');
   }
-  return { status: 202, body: { accepted: events.length, rejected } };
+  return { status: 202, body: { accepted: events.length, ...rejectionFields(rejected) } };
 }
