@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { createTestEnv, waitFor, TestEnv, ADMIN_TOKEN } from '../support/testEnv';
+import { countRows, createTestEnv, waitFor, TestEnv, ADMIN_TOKEN } from '../support/testEnv';
+import { Db } from '../../src/store/db';
 import { startOwnRedis, OwnRedis } from '../support/redisServer';
 import { newTenant, InProcessDaemon } from '../support/daemon';
 import { post, request } from '../support/http';
@@ -10,6 +11,7 @@ import { parseRedisUrl } from '../../config/parsers';
 import { connectRedis, RedisClient } from '../../src/queue/redis';
 import { createDeliveryOutbox, deliveryListKey, MAX_BUFFERED_BYTES } from '../../src/deliveries/deliveryOutbox';
 import { finishDelivery, startDelivery } from '../../src/deliveries/deliveryRecord';
+import { PAGE_MAX_BYTES } from '../../src/store/readQueries';
 
 describe('bounded buffers: the delivery-log buffer kept while Redis is down is bounded in bytes', () => {
   let env: TestEnv;
@@ -66,11 +68,12 @@ describe('bounded buffers: the delivery-log buffer kept while Redis is down is b
 });
 
 describe('bounded buffers: rejection lists, User-Agent, admin upserts, read pages', () => {
+  let db: Db;
   let daemon: InProcessDaemon;
   let tenant: { id: number; token: string };
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-  useDaemon({ seed: async (db) => void (tenant = await newTenant(db, 'buffers')) }, (parts) => ({ daemon } = parts));
+  useDaemon({ seed: async (db) => void (tenant = await newTenant(db, 'buffers')) }, (parts) => ({ db, daemon } = parts));
 
   it('10,000 invalid events with an 8 KB User-Agent: the answer and the delivery record list the first 100 reasons and count them all; the agent is kept to 500 characters', async () => {
     const agent = 'agent/'.repeat(1400);
@@ -97,5 +100,36 @@ describe('bounded buffers: rejection lists, User-Agent, admin upserts, read page
       assert.equal(delivery.rejected.length, 100);
       assert.equal(delivery.userAgent, agent.slice(0, 500));
     }
+  });
+
+  it('an admin upsert of more than 10,000 entries is refused whole with 413 naming the limit; 10,000 are read', async () => {
+    for (const kind of ['companies', 'assets', 'projects']) {
+      const over = await request(`${daemon.baseUrl}/api/v1/tenants/${tenant.id}/${kind}`, { raw: JSON.stringify(Array(10001).fill({})), headers: admin });
+      assert.equal(over.status, 413, over.text.slice(0, 200));
+      assert.equal(over.body.error, `body holds 10001 ${kind}, over the limit of 10000 per request; send them in smaller batches`);
+    }
+    // At the limit the entries are read (and here refused one by one: each lacks its externalId).
+    const atLimit = await request(`${daemon.baseUrl}/api/v1/tenants/${tenant.id}/companies`, { raw: JSON.stringify(Array(10000).fill({})), headers: admin });
+    assert.equal(atLimit.status, 400);
+    assert.equal(atLimit.body.rejected.length, 10000);
+  });
+
+  it('a page of large rows stops at PAGE_MAX_BYTES and gives its cursor; following it lists every row once, never a 500', async () => {
+    const pad = 'x'.repeat(900 * 1024);
+    const events = Array.from({ length: 12 }, (_, i) => ({ externalId: 'large-info', action: 'large', insertId: `large-${i}`, info: { pad } }));
+    assert.equal((await post(`${daemon.baseUrl}/analytics/bulk/${tenant.token}`, events)).status, 202);
+    const path = `/api/v1/tenants/${tenant.id}/activities?action=large&limit=1000`;
+    await waitFor('the 12 large activities stored', async () => (await countRows(db, 'activities', { tenant_id: tenant.id, action: 'large' })) === 12);
+    const first = await request(`${daemon.baseUrl}${path}`, { headers: admin });
+    assert.equal(first.status, 200);
+    // 8 MiB of rows of about 0.9 MiB: the page ends with the tenth.
+    assert.equal(first.body.data.length, 10);
+    assert.ok(first.text.length < PAGE_MAX_BYTES + 1024 * 1024, `the page is ${first.text.length} bytes`);
+    assert.ok(first.body.nextCursor, 'a cursor to the rest');
+    const rest = await request(`${daemon.baseUrl}${path}&cursor=${first.body.nextCursor}`, { headers: admin });
+    assert.equal(rest.status, 200);
+    assert.equal(rest.body.nextCursor, null);
+    const ids = [...first.body.data, ...rest.body.data].map((row: { insertId: string }) => row.insertId).sort();
+    assert.deepEqual(ids, events.map((event) => event.insertId).sort());
   });
 });
