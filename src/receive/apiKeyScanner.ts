@@ -29,6 +29,10 @@ const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 
+/** Bytes that matter inside nested values: a string starts, or the nesting changes. */
+const STRUCTURAL = new Uint8Array(256);
+for (const byte of [QUOTE, OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY]) STRUCTURAL[byte] = 1;
+
 const isWhitespace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
 /** A JSON string's raw bytes (escapes included) as text, or undefined when they are not a valid string. */
@@ -131,8 +135,18 @@ export function createApiKeyScanner(): ApiKeyScanner {
 
   return {
     feed(chunk) {
-      for (let i = 0; i < chunk.length && result.status === 'searching'; i++) {
+      const length = chunk.length;
+      let i = 0;
+      while (i < length && result.status === 'searching') {
+        // Most bytes are inside nested values or strings nobody captures: pass them in a tight loop.
+        if (inString && captured === undefined && !escaped) {
+          while (i < length && chunk[i] !== QUOTE && chunk[i] !== BACKSLASH) i++;
+        } else if (!inString && depth > 1) {
+          while (i < length && !STRUCTURAL[chunk[i]]) i++;
+        }
+        if (i === length) break;
         result = (inString ? inside(chunk[i]) : structural(chunk[i])) ?? result;
+        i++;
       }
       return result;
     },
