@@ -70,7 +70,7 @@ export function apiKeyGate(deps: IngestDeps, delivery: DeliveryStart): (chunk: B
   };
 }
 
-/** `headerKey`: the key from `Authorization: Bearer`; the body's `api_key` is then optional, and must be the same if given. */
+/** `headerKey`: the key from `Authorization: Bearer`, already checked; it stands in for a missing `api_key`, and the body's `api_key` wins when both are given. */
 export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, delivery: DeliveryStart, headerKey?: string): Promise<HttpResult> {
   let parsed: unknown;
   try {
@@ -79,11 +79,8 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, deliv
     return amplitudeError(400, 'Invalid JSON request body', { detail: (error as Error).message });
   }
   if (!isPlainObject(parsed)) return amplitudeError(400, 'Invalid JSON request body', { detail: `body must be an object, got ${describe(parsed)}` });
-  const key = headerKey ?? parsed.api_key;
+  const key = parsed.api_key === undefined ? headerKey : parsed.api_key;
   if (typeof key !== 'string' || key === '') return amplitudeError(400, 'Request missing required field', { missing_field: 'api_key' });
-  if (headerKey !== undefined && parsed.api_key !== undefined && parsed.api_key !== headerKey) {
-    return amplitudeError(400, 'Invalid API key', { detail: 'api_key is not the key of the Authorization header' });
-  }
   if (!Array.isArray(parsed.events) || parsed.events.length === 0) return amplitudeError(400, 'Request missing required field', { missing_field: 'events' });
 
   const check = await checkApiKey(deps, key, delivery);

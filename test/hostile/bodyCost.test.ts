@@ -150,15 +150,14 @@ describe('bounded cost before trust: the key found while streaming, and the body
     }
   });
 
-  it('a known key, escaped or placed after the events, or given as a Bearer header, is accepted; two different keys are refused', async () => {
+  it('a known key, escaped or placed after the events, or given as a Bearer header, is accepted; an unknown Bearer key is refused even beside a known api_key', async () => {
     const events = [{ event_type: 'streamed', user_id: 'streamer' }];
     const escaped = `{"api_key":"${tenant.token.replace(/[A-Za-z]/, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)}","events":${JSON.stringify(events)}}`;
     assert.equal((await request(`${daemon.baseUrl}/2/httpapi`, { raw: zlib.gzipSync(escaped), headers: { 'content-encoding': 'gzip' } })).status, 200);
     assert.equal((await request(`${daemon.baseUrl}/2/httpapi`, { raw: `{"events":${JSON.stringify(events)},"api_key":"${tenant.token}"}` })).status, 200);
     assert.equal((await post(`${daemon.baseUrl}/batch`, { events }, { authorization: `Bearer ${tenant.token}` })).status, 200);
-    const twoKeys = await post(`${daemon.baseUrl}/batch`, { api_key: 'another', events }, { authorization: `Bearer ${tenant.token}` });
-    assert.equal(twoKeys.status, 400);
-    assert.equal(twoKeys.body.error, 'Invalid API key');
+    const wrongHeader = await post(`${daemon.baseUrl}/batch`, { api_key: tenant.token, events }, { authorization: 'Bearer another' });
+    assert.deepEqual([wrongHeader.status, wrongHeader.body], [400, { code: 400, error: 'Invalid API key' }]);
   });
 
   it('past BODY_MEMORY_BUDGET_BYTES of bodies in flight, 503 with Retry-After at once, on every ingest route; served again once they are answered', async () => {
