@@ -23,8 +23,14 @@ export function payloadTooLarge(detail?: string): HttpResult {
   return amplitudeError(413, 'Payload too large', detail === undefined ? {} : { detail });
 }
 
-/** Amplitude's own body limits (after decompression): 1 MB on the HTTP V2 API, 20 MB on the Batch API; MAX_BODY_BYTES caps both. */
-export const AMPLITUDE_BODY_LIMITS = { httpapi: 1024 * 1024, batch: 20 * 1024 * 1024 } as const;
+/** Amplitude's own body limits (after decompression): 1 MB on the HTTP V2 API, 20 MB on the Batch API. */
+const AMPLITUDE_BODY_LIMITS = { httpapi: { maxBytes: 1024 * 1024, limitName: "Amplitude's HTTP V2 API limit" }, batch: { maxBytes: 20 * 1024 * 1024, limitName: "Amplitude's Batch API limit" } };
+
+/** The body limit of an Amplitude route: Amplitude's own, or MAX_BODY_BYTES when that is lower. */
+export function httpApiBodyLimit(endpoint: 'httpapi' | 'batch', maxBodyBytes: number): { maxBytes: number; limitName: string } {
+  const own = AMPLITUDE_BODY_LIMITS[endpoint];
+  return own.maxBytes <= maxBodyBytes ? own : { maxBytes: maxBodyBytes, limitName: 'MAX_BODY_BYTES' };
+}
 
 type KeyCheck = { tenantId: number; settings: TenantSettings } | HttpResult;
 

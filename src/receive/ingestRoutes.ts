@@ -5,7 +5,7 @@ import { acceptEvents, authorizeTenant, IngestDeps, recordRefusal } from './inge
 import { bearerToken } from '../admin/adminAuth';
 import { BodyReadError, EarlyAnswer, OVER_BUDGET, readBody } from './readBody';
 import { sendResult } from '../http/sendResult';
-import { acceptHttpApiRequest, AMPLITUDE_BODY_LIMITS, amplitudeError, apiKeyGate, payloadTooLarge, refuseHeaderKey } from './amplitudeHttpApi';
+import { acceptHttpApiRequest, amplitudeError, httpApiBodyLimit, apiKeyGate, payloadTooLarge, refuseHeaderKey } from './amplitudeHttpApi';
 import { Endpoint, startDelivery } from '../deliveries/deliveryRecord';
 import { contentTypeRefusal } from './contentType';
 
@@ -83,12 +83,10 @@ export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
         return sendResult(ctx, refusal);
       }
     }
-    const ownLimit = AMPLITUDE_BODY_LIMITS[endpoint];
-    const read = ownLimit < maxBodyBytes ? { maxBytes: ownLimit, limitName: `Amplitude's ${endpoint === 'httpapi' ? 'HTTP V2 API' : 'Batch API'} limit` } : { maxBytes: maxBodyBytes, limitName: 'MAX_BODY_BYTES' };
     await withBody(
       ctx,
       deps,
-      { ...read, inspect: headerKey === undefined ? apiKeyGate(deps, delivery) : undefined },
+      { ...httpApiBodyLimit(endpoint, maxBodyBytes), inspect: headerKey === undefined ? apiKeyGate(deps, delivery) : undefined },
       (error) => sendResult(ctx, error.status === 413 ? payloadTooLarge(error.message) : amplitudeError(error.status, error.message)),
       async (body) => sendResult(ctx, await acceptHttpApiRequest(deps, body, delivery, headerKey)),
     );
