@@ -82,6 +82,8 @@ export function createApiKeyScanner(): ApiKeyScanner {
   const structural = (byte: number): ApiKeyScan | undefined => {
     if (isWhitespace(byte)) return undefined;
     if (depth === 0) {
+      // The bytes of a leading UTF-8 byte-order mark (EF BB BF), which decodeBody skips too.
+      if (byte === 0xef || byte === 0xbb || byte === 0xbf) return undefined;
       if (byte !== OPEN_OBJECT) return { status: 'unfindable' };
       depth = 1;
       expect = 'name';

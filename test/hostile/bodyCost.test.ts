@@ -145,6 +145,8 @@ describe('bounded cost before trust: the key found while streaming, and the body
       for (let at = 0; at < bytes.length && scan.status === 'searching'; at += size) scan = scanner.feed(bytes.subarray(at, at + size));
       assert.deepEqual(scan, { status: 'found', key: token }, `chunks of ${size} bytes`);
     }
+    const afterMark = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"api_key":"k"}')]);
+    assert.deepEqual(createApiKeyScanner().feed(afterMark), { status: 'found', key: 'k' }, 'after a byte-order mark');
     for (const unfindable of ['[{"api_key":"x"}]', '{"api_key":12}', '{"events":[]}', `{"api_key":"${'x'.repeat(2000)}"}`]) {
       assert.equal(createApiKeyScanner().feed(Buffer.from(unfindable)).status, 'unfindable', unfindable);
     }
