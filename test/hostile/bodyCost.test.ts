@@ -87,7 +87,7 @@ describe('bounded cost before trust: a wrong key costs little whatever the body 
     assert.ok(health.length >= 1, `/healthz was polled ${health.length} times`);
     for (const poll of health) assert.equal(poll.status, 200);
     const slowest = Math.max(...health.map((poll) => poll.ms));
-    assert.ok(slowest < 500, `/healthz took up to ${slowest} ms during the attack`);
+    assert.ok(slowest < 1000, `/healthz took up to ${slowest} ms during the attack`);
   };
 
   it('four concurrent 32 KiB gzip bodies inflating to 32 MiB with an unknown key: refused within 2 s in all, RSS grows < 100 MB, /healthz answers throughout', async () => {
