@@ -37,6 +37,13 @@ export const settings = {
   MAX_BODY_BYTES: { default: '33554432', parse: parseInteger(1024, 1024 * 1024 * 1024), doc: 'largest accepted request body, in bytes after decompression' },
   /** Most events one request may hold; more is refused whole with 413 before any is checked, so a body of millions of tiny items cannot tie up the receiver. */
   MAX_EVENTS_PER_REQUEST: { default: '10000', parse: parseInteger(1, 1000000), doc: 'most events one request may hold' },
+  /**
+   * Bytes of request bodies (after decompression) one receiver process holds at once, all requests together. A
+   * request that would take it past this is refused with 503 and Retry-After, before its body is read when its
+   * declared length does not fit. Parsing a body takes several times its size again, so leave room.
+   * @defaultValue 256 MiB
+   */
+  BODY_MEMORY_BUDGET_BYTES: { default: '268435456', parse: parseInteger(1024 * 1024, 64 * 1024 * 1024 * 1024), doc: 'bytes of request bodies a receiver process holds at once; past it, 503 with Retry-After' },
   /** Whole-request deadline (headers and body); a client still sending after it is cut off with 408. */
   REQUEST_TIMEOUT_MS: { default: '120000', parse: parseInteger(100, 3600000), doc: 'how long a client may take to send a whole request' },
   /** Deadline for the request headers, against clients that trickle them in (slowloris); capped by REQUEST_TIMEOUT_MS. */

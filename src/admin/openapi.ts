@@ -10,21 +10,21 @@ function responses(table: Record<number, string>): Record<string, { description:
 }
 
 const INGEST_RESPONSES = responses({
-  202: '{"accepted": N, "rejected": [{"index","error"}]}: every accepted event is in the queue',
-  400: 'not JSON, or no valid event; every reason',
+  202: '{"accepted": N, "rejected": [{"index","error"}], "rejectedCount"?}: every accepted event is in the queue; the first 100 reasons, rejectedCount when there were more',
+  400: 'not UTF-8, not JSON, or no valid event; the first 100 reasons',
   401: 'missing or unknown tenant token',
   403: 'tenant disabled',
   413: 'body over MAX_BODY_BYTES, or the only event over MAX_EVENT_BYTES',
   415: 'unsupported Content-Encoding',
-  503: 'Redis unreachable; nothing accepted; Retry-After',
+  503: 'Redis unreachable, or BODY_MEMORY_BUDGET_BYTES of bodies in flight; nothing accepted; Retry-After',
 });
 
 const HTTP_API_RESPONSES = responses({
   200: '{"code":200,"events_ingested","payload_size_bytes","server_upload_time"}',
   400: '{"code":400,"error","missing_field"?,"events_with_invalid_fields"?,"events_with_missing_fields"?}',
   403: 'tenant disabled',
-  413: '{"code":413,"error":"Payload too large"}',
-  503: 'Redis unreachable; Retry-After',
+  413: '{"code":413,"error":"Payload too large","detail"?}: over 1 MB (/2/httpapi) or 20 MB (/batch) after decompression, or MAX_BODY_BYTES if lower',
+  503: 'Redis unreachable, or BODY_MEMORY_BUDGET_BYTES of bodies in flight; Retry-After',
 });
 
 function openapiPath(path: string): string {

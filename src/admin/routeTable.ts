@@ -26,7 +26,7 @@ export interface AdminRoute extends TableRoute {
 
 const PAGE = ['limit', 'cursor'];
 const LIST = { 200: 'a page: {"data": [...], "nextCursor": string|null}', 400: 'a bad parameter, named', 404: 'no such tenant' };
-const UPSERT = { 200: '{"created","updated","rejected":[{"index","error"}]}', 400: 'not a JSON array, or no item valid', 404: 'no such tenant' };
+const UPSERT = { 200: '{"created","updated","rejected":[{"index","error"}]}', 400: 'not a JSON array, or no item valid', 404: 'no such tenant', 413: 'more than 10,000 entries' };
 
 export const ADMIN_ROUTES: AdminRoute[] = [
   { access: 'admin', method: 'get', path: '/tenants', summary: 'List tenants (never their tokens)', responses: { 200: '{"data":[{"id","name","enabled","createdAt"}]}' }, handle: (db) => listTenantsRequest(db) },

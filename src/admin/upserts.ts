@@ -16,6 +16,9 @@ const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}
 
 export type UpsertKind = 'companies' | 'assets' | 'projects';
 
+/** Most entries one upsert request may hold; more is refused whole (413). Each entry is a few statements in one transaction, which holds the write lock. */
+export const MAX_UPSERT_ENTRIES = 10000;
+
 export interface UpsertItem {
   externalId: string;
   name?: string;
@@ -91,6 +94,9 @@ export function upsertRequest(db: Db, kind: UpsertKind, { params, body }: AdminR
   return withTenant(db, params.tenantId, async (tenantId) => {
     const parsed = jsonBody(body);
     if (!Array.isArray(parsed)) throw new RequestError(`body must be a JSON array of ${kind}, got ${describe(parsed)}`);
+    if (parsed.length > MAX_UPSERT_ENTRIES) {
+      throw new RequestError(`body holds ${parsed.length} ${kind}, over the limit of ${MAX_UPSERT_ENTRIES} per request; send them in smaller batches`, 413);
+    }
     const valid: Array<{ index: number; item: UpsertItem }> = [];
     const refused: UpsertSummary['rejected'] = [];
     parsed.forEach((raw, index) => {

@@ -11,6 +11,7 @@ import { listen } from '../http/listen';
 import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
 import { answerClientErrors } from '../http/clientErrors';
 import { createRateLimiter } from '../receive/rateLimit';
+import { createBodyBudget } from '../receive/bodyBudget';
 import { createReceiverMetrics } from '../metrics/receiverMetrics';
 import type { QueueHandle } from './queueHandle';
 import { startupStep } from './startupFailure';
@@ -51,6 +52,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
       log,
       rateLimiter: createRateLimiter(config.RATE_LIMIT_PER_TENANT),
       queueDownWarning: repeatedWarning(log, 'Redis is unreachable: ingest requests are answered 503 (nothing accepted; senders retry later)'),
+      bodyBudget: createBodyBudget(config.BODY_MEMORY_BUDGET_BYTES),
       limits: {
         maxEventBytes: config.MAX_EVENT_BYTES,
         maxEventsPerRequest: config.MAX_EVENTS_PER_REQUEST,

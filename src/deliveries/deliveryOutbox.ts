@@ -2,7 +2,7 @@
  * What the delivery log learns outside a job's write: requests that queued no job (refused, or Redis down), and jobs
  * that failed for good. Entries go to a Redis list that workers move into SQL, so the request path never writes
  * SQL and a failure is still recorded when the database is what failed. While Redis is unreachable they wait in
- * memory (up to a bound) and go out once it is back.
+ * memory (up to MAX_BUFFERED_BYTES) and go out once it is back.
  */
 import type { RedisClient } from '../queue/redis';
 import type { Logger } from '../log';
@@ -13,7 +13,15 @@ export type OutboxEntry =
   | { kind: 'record'; record: DeliveryRecord }
   | { kind: 'failed'; delivery: JobDelivery; insertIds: string[]; error: string; at: number };
 
-export const MAX_BUFFERED_RECORDS = 10000;
+/**
+ * Bytes of entries (JSON, sealed or not) a process keeps while Redis is unreachable; past it the oldest go. A bound
+ * in bytes, not entries: one request's record can weigh anything from 200 bytes to some 60 KB (100 reasons and a
+ * User-Agent), and a bound of 10,000 records once let a few thousand large ones exhaust the heap.
+ */
+export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+/** While entries are being dropped, the warning saying so is logged at most this often, with the count since the last one. */
+const DROP_WARNING_INTERVAL_MS = 5000;
 
 /** Associated data of a sealed outbox entry: it opens only as one. */
 export const OUTBOX_CONTEXT = 'delivery-outbox';
@@ -32,36 +40,46 @@ export interface DeliveryOutbox {
 /** With `encryptionKey` (JOB_ENCRYPTION_KEY) entries are sealed: rejection messages and errors may quote what people sent. */
 export function createDeliveryOutbox(redis: RedisClient, prefix: string, log: Logger, encryptionKey?: Buffer): DeliveryOutbox {
   const key = deliveryListKey(prefix);
-  const buffered: string[] = [];
+  const buffered: Array<{ text: string; bytes: number }> = [];
+  let bufferedBytes = 0;
   let dropped = 0;
+  let lastWarningAt = 0;
   let flushing: Promise<void> | undefined;
+
+  const warnDropped = () => {
+    log.warn({ dropped, bufferLimitBytes: MAX_BUFFERED_BYTES }, `Redis is unreachable and the delivery log buffer is full: ${dropped} oldest delivery record(s) dropped (the requests were answered; only their log entries are lost)`);
+    dropped = 0;
+    lastWarningAt = Date.now();
+  };
 
   async function send(): Promise<void> {
     while (buffered.length > 0 && redis.status === 'ready') {
       const batch = buffered.slice(0, 500);
       try {
-        await redis.lpush(key, ...batch);
+        await redis.lpush(key, ...batch.map((entry) => entry.text));
       } catch {
         return;
       }
       buffered.splice(0, batch.length);
+      bufferedBytes -= batch.reduce((sum, entry) => sum + entry.bytes, 0);
     }
-    if (dropped > 0 && redis.status === 'ready') {
-      log.warn({ dropped }, 'delivery log records were dropped while Redis was unreachable (buffer full)');
-      dropped = 0;
-    }
+    if (dropped > 0 && redis.status === 'ready') warnDropped();
   }
 
   const flush = () => (flushing ??= send().finally(() => (flushing = undefined)));
   redis.on('ready', () => void flush());
 
   const push = (entry: OutboxEntry) => {
-    if (buffered.length >= MAX_BUFFERED_RECORDS) {
-      buffered.shift();
+    const json = JSON.stringify(entry);
+    const text = encryptionKey ? sealText(encryptionKey, json, OUTBOX_CONTEXT) : json;
+    const bytes = Buffer.byteLength(text);
+    while (buffered.length > 0 && bufferedBytes + bytes > MAX_BUFFERED_BYTES) {
+      bufferedBytes -= (buffered.shift() as { bytes: number }).bytes;
       dropped += 1;
     }
-    const text = JSON.stringify(entry);
-    buffered.push(encryptionKey ? sealText(encryptionKey, text, OUTBOX_CONTEXT) : text);
+    buffered.push({ text, bytes });
+    bufferedBytes += bytes;
+    if (dropped > 0 && Date.now() - lastWarningAt >= DROP_WARNING_INTERVAL_MS) warnDropped();
     void flush();
   };
 

@@ -9,30 +9,88 @@ import { describe, isPlainObject } from '../normalize/fields';
 import { IngestDeps, queueAccepted, rateLimited, recordRefusal } from './ingestRequest';
 import type { DeliveryStart } from '../deliveries/deliveryRecord';
 import type { HttpResult } from './httpResult';
+import { decodeBody } from './decodeBody';
+import { rejectionFields } from '../deliveries/rejectionList';
+import { createApiKeyScanner } from './apiKeyScanner';
+import { EarlyAnswer } from './readBody';
+import type { TenantSettings } from '../tenants/settings';
 
-function amplitudeError(status: number, error: string, extra: Record<string, unknown> = {}, headers?: Record<string, string>): HttpResult {
+export function amplitudeError(status: number, error: string, extra: Record<string, unknown> = {}, headers?: Record<string, string>): HttpResult {
   return { status, body: { code: status, error, ...extra }, headers };
 }
 
-export function payloadTooLarge(): HttpResult {
-  return amplitudeError(413, 'Payload too large');
+export function payloadTooLarge(detail?: string): HttpResult {
+  return amplitudeError(413, 'Payload too large', detail === undefined ? {} : { detail });
 }
 
-export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, delivery: DeliveryStart): Promise<HttpResult> {
+/** Amplitude's own body limits (after decompression): 1 MB on the HTTP V2 API, 20 MB on the Batch API. */
+const AMPLITUDE_BODY_LIMITS = { httpapi: { maxBytes: 1024 * 1024, limitName: "Amplitude's HTTP V2 API limit" }, batch: { maxBytes: 20 * 1024 * 1024, limitName: "Amplitude's Batch API limit" } };
+
+/** The body limit of an Amplitude route: Amplitude's own, or MAX_BODY_BYTES when that is lower. */
+export function httpApiBodyLimit(endpoint: 'httpapi' | 'batch', maxBodyBytes: number): { maxBytes: number; limitName: string } {
+  const own = AMPLITUDE_BODY_LIMITS[endpoint];
+  return own.maxBytes <= maxBodyBytes ? own : { maxBytes: maxBodyBytes, limitName: 'MAX_BODY_BYTES' };
+}
+
+type KeyCheck = { tenantId: number; settings: TenantSettings } | HttpResult;
+
+/** The tenant of an API key, or the refusal to send (recorded when the tenant is known). */
+async function checkApiKey(deps: IngestDeps, key: string, delivery: DeliveryStart): Promise<KeyCheck> {
+  const check = await deps.tenants.check(key);
+  switch (check.status) {
+    case 'ok':
+      return { tenantId: check.tenantId, settings: check.settings };
+    case 'unknown':
+      return amplitudeError(400, 'Invalid API key');
+    case 'disabled':
+      return recordRefusal(deps, check.tenantId, delivery, amplitudeError(403, 'Forbidden', { detail: 'tenant is disabled' }));
+    case 'unavailable':
+      return unavailable(deps);
+  }
+}
+
+const isRefusal = (check: KeyCheck): check is HttpResult => 'status' in check;
+
+/** With `Authorization: Bearer KEY` the key is known before the body: a refusal to send at once, or undefined to read on. */
+export async function refuseHeaderKey(deps: IngestDeps, key: string, delivery: DeliveryStart): Promise<HttpResult | undefined> {
+  const check = await checkApiKey(deps, key, delivery);
+  return isRefusal(check) ? check : undefined;
+}
+
+/**
+ * An `inspect` for readBody: scans the arriving bytes for the top-level "api_key" and checks it as soon as it is
+ * seen, so a wrong key is refused (EarlyAnswer) without reading or parsing the rest. A known key only lets the read
+ * go on; the full parse checks the key again and decides.
+ */
+export function apiKeyGate(deps: IngestDeps, delivery: DeliveryStart): (chunk: Buffer) => Promise<void> {
+  const scanner = createApiKeyScanner();
+  let decided = false;
+  return async (chunk) => {
+    if (decided) return;
+    const scan = scanner.feed(chunk);
+    if (scan.status === 'searching') return;
+    decided = true;
+    if (scan.status !== 'found') return;
+    const check = await checkApiKey(deps, scan.key, delivery);
+    if (isRefusal(check)) throw new EarlyAnswer(check);
+  };
+}
+
+/** `headerKey`: the key from `Authorization: Bearer`, already checked; it stands in for a missing `api_key`, and the body's `api_key` wins when both are given. */
+export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, delivery: DeliveryStart, headerKey?: string): Promise<HttpResult> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(decodeBody(body));
   } catch (error) {
     return amplitudeError(400, 'Invalid JSON request body', { detail: (error as Error).message });
   }
   if (!isPlainObject(parsed)) return amplitudeError(400, 'Invalid JSON request body', { detail: `body must be an object, got ${describe(parsed)}` });
-  if (typeof parsed.api_key !== 'string' || parsed.api_key === '') return amplitudeError(400, 'Request missing required field', { missing_field: 'api_key' });
+  const key = parsed.api_key === undefined ? headerKey : parsed.api_key;
+  if (typeof key !== 'string' || key === '') return amplitudeError(400, 'Request missing required field', { missing_field: 'api_key' });
   if (!Array.isArray(parsed.events) || parsed.events.length === 0) return amplitudeError(400, 'Request missing required field', { missing_field: 'events' });
 
-  const check = await deps.tenants.check(parsed.api_key);
-  if (check.status === 'unknown') return amplitudeError(400, 'Invalid API key');
-  if (check.status === 'disabled') return recordRefusal(deps, check.tenantId, delivery, amplitudeError(403, 'Forbidden', { detail: 'tenant is disabled' }));
-  if (check.status === 'unavailable') return unavailable(deps);
+  const check = await checkApiKey(deps, key, delivery);
+  if (isRefusal(check)) return check;
   const limited = rateLimited(deps, check.tenantId, delivery);
   if (limited) return amplitudeError(429, 'Too many requests', { detail: (limited.body as { error: string }).error }, limited.headers);
 
@@ -64,7 +122,7 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, deliv
     const result = amplitudeError(400, Object.keys(invalid).length > 0 ? 'Invalid field values on some events' : 'Request missing required field', {
       events_with_invalid_fields: invalid,
       events_with_missing_fields: missing,
-      rejected: normalized.rejected,
+      ...rejectionFields(normalized.rejected),
     });
     return recordRefusal(deps, check.tenantId, delivery, result, normalized.rejected);
   }

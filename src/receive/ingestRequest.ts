@@ -8,6 +8,7 @@ import type { StoredJob } from '../queue/ingestQueue';
 import { enqueueEvents, QueueUnavailableError } from '../queue/enqueue';
 import { BodyError, normalizeBody, NormalizedBody, Rejection, TooManyEventsError } from '../normalize/normalizeBody';
 import type { RateLimiter } from './rateLimit';
+import type { BodyBudget } from './bodyBudget';
 import type { Logger } from '../log';
 import type { RepeatedWarning } from '../repeatedWarning';
 import type { TenantSettings } from '../tenants/settings';
@@ -15,6 +16,8 @@ import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
 import { DeliveryStart, finishDelivery } from '../deliveries/deliveryRecord';
 import type { ReceiverMetrics } from '../metrics/receiverMetrics';
 import { HttpResult } from './httpResult';
+import { BodyDecodeError, decodeBody } from './decodeBody';
+import { rejectionFields } from '../deliveries/rejectionList';
 
 export interface IngestLimits {
   maxEventBytes: number;
@@ -32,6 +35,8 @@ export interface IngestDeps {
   deliveries: DeliveryOutbox;
   metrics: ReceiverMetrics;
   limits: IngestLimits;
+  /** BODY_MEMORY_BUDGET_BYTES: the request bodies this process holds at once. */
+  bodyBudget: BodyBudget;
   /** RATE_LIMIT_PER_TENANT; absent: no limit. */
   rateLimiter?: RateLimiter;
   log: Logger;
@@ -45,7 +50,7 @@ export interface AuthorizedTenant {
 }
 
 function refusal(status: number, error: string, rejected: Rejection[] = [], headers?: Record<string, string>): HttpResult {
-  return { status, body: { accepted: 0, rejected, error }, headers };
+  return { status, body: { accepted: 0, ...rejectionFields(rejected), error }, headers };
 }
 
 /** Resolves the token to an enabled tenant, or the refusal to send (recording a refused delivery of a known tenant). */
@@ -115,9 +120,10 @@ export async function acceptEvents(
   const { tenantId } = request.tenant;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(request.body.toString('utf8'));
+    parsed = JSON.parse(decodeBody(request.body));
   } catch (error) {
-    return recordRefusal(deps, tenantId, request.delivery, refusal(400, `body is not valid JSON: ${(error as Error).message}`));
+    const reason = error instanceof BodyDecodeError ? error.message : `body is not valid JSON: ${(error as Error).message}`;
+    return recordRefusal(deps, tenantId, request.delivery, refusal(400, reason));
   }
   let normalized: NormalizedBody;
   try {
@@ -144,5 +150,5 @@ export async function acceptEvents(
   if ((await queueAccepted(deps, tenantId, request.delivery, normalized, 202)) === 'unavailable') {
     return unavailable(deps, 'the queue (Redis) is unavailable');
   }
-  return { status: 202, body: { accepted: events.length, rejected } };
+  return { status: 202, body: { accepted: events.length, ...rejectionFields(rejected) } };
 }

@@ -3,9 +3,9 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { acceptEvents, authorizeTenant, IngestDeps, recordRefusal } from './ingestRequest';
 import { bearerToken } from '../admin/adminAuth';
-import { BodyReadError, readBody } from './readBody';
+import { BodyReadError, EarlyAnswer, OVER_BUDGET, readBody } from './readBody';
 import { sendResult } from '../http/sendResult';
-import { acceptHttpApiRequest, payloadTooLarge } from './amplitudeHttpApi';
+import { acceptHttpApiRequest, amplitudeError, httpApiBodyLimit, apiKeyGate, payloadTooLarge, refuseHeaderKey } from './amplitudeHttpApi';
 import { Endpoint, startDelivery } from '../deliveries/deliveryRecord';
 import { contentTypeRefusal } from './contentType';
 import { queryStringRefusal } from './queryString';
@@ -22,17 +22,43 @@ export const INGEST_ROUTES: Array<TableRoute & { endpoint: Endpoint }> = [
   { method: 'post', path: '/analytics/:token', access: 'tenant', endpoint: 'analytics' },
 ];
 
-/** Reads the body; on failure sends the refusal (shaped by `refuse`) and returns undefined. */
-async function bodyOrRefusal(ctx: Context, maxBodyBytes: number, refuse: (error: BodyReadError) => void): Promise<Buffer | undefined> {
+/**
+ * Reads the body within its limit and the process's body budget, hands it to `use`, and gives the budget back once
+ * answered. A refusal while reading goes to `refuse` (shaped per API); an inspector's EarlyAnswer is sent as it is.
+ */
+async function withBody(
+  ctx: Context,
+  deps: IngestDeps,
+  read: { maxBytes: number; limitName: string; inspect?: (chunk: Buffer) => Promise<void> },
+  refuse: (error: BodyReadError) => void,
+  use: (body: Buffer) => Promise<void>,
+): Promise<void> {
+  const declared = Number(ctx.get('content-length'));
+  const lease = deps.bodyBudget.open(Number.isFinite(declared) ? Math.min(declared, read.maxBytes) : 0);
+  if (!lease) return refuseUnread(ctx, deps, refuse, new BodyReadError(503, OVER_BUDGET));
   try {
-    return await readBody(ctx.req, maxBodyBytes);
-  } catch (error) {
-    if (!(error instanceof BodyReadError)) throw error;
-    // The rest of an oversized body is not read, so this connection cannot be reused.
-    if (error.status === 413) ctx.set('Connection', 'close');
-    refuse(error);
-    return undefined;
+    let body: Buffer;
+    try {
+      body = await readBody(ctx.req, read.maxBytes, { limitName: read.limitName, lease, inspect: read.inspect });
+    } catch (error) {
+      if (error instanceof EarlyAnswer) {
+        ctx.set('Connection', 'close');
+        return sendResult(ctx, error.result);
+      }
+      if (!(error instanceof BodyReadError)) throw error;
+      return refuseUnread(ctx, deps, refuse, error);
+    }
+    await use(body);
+  } finally {
+    lease.release();
   }
+}
+
+function refuseUnread(ctx: Context, deps: IngestDeps, refuse: (error: BodyReadError) => void, error: BodyReadError): void {
+  // The rest of the body is not read, so this connection cannot be reused.
+  if (error.status === 413 || error.status === 503) ctx.set('Connection', 'close');
+  if (error.status === 503) ctx.set('Retry-After', String(deps.limits.retryAfterSeconds));
+  refuse(error);
 }
 
 export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
@@ -48,24 +74,39 @@ export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
     if (wrongType) return sendResult(ctx, recordRefusal(deps, auth.tenantId, delivery, { status: 415, body: { accepted: 0, rejected: [], error: wrongType } }));
     const query = queryStringRefusal(ctx.querystring);
     if (query) return sendResult(ctx, recordRefusal(deps, auth.tenantId, delivery, { status: 400, body: { accepted: 0, rejected: [], error: query } }));
-    const body = await bodyOrRefusal(ctx, maxBodyBytes, (error) =>
-      sendResult(ctx, recordRefusal(deps, auth.tenantId, delivery, { status: error.status, body: { accepted: 0, rejected: [], error: error.message } })),
+    await withBody(
+      ctx,
+      deps,
+      { maxBytes: maxBodyBytes, limitName: 'MAX_BODY_BYTES' },
+      (error) => sendResult(ctx, recordRefusal(deps, auth.tenantId, delivery, { status: error.status, body: { accepted: 0, rejected: [], error: error.message } })),
+      async (body) => sendResult(ctx, await acceptEvents(deps, { tenant: auth, body, bulk: endpoint === 'analytics/bulk', delivery })),
     );
-    if (body) sendResult(ctx, await acceptEvents(deps, { tenant: auth, body, bulk: endpoint === 'analytics/bulk', delivery }));
   };
 
-  // Amplitude's HTTP V2 API carries the key in the body, so the tenant is known only after reading it.
-  const httpApi = (endpoint: Endpoint) => async (ctx: Context) => {
+  // Amplitude's HTTP V2 API carries the key in the body: it is checked as soon as it streams past (or first, when an
+  // Authorization header carries it), so a wrong key costs little whatever follows it.
+  const httpApi = (endpoint: 'httpapi' | 'batch') => async (ctx: Context) => {
     const delivery = startDelivery(endpoint, ctx.get('user-agent'), Date.now());
     ctx.state.route = endpoint;
     const wrongType = contentTypeRefusal(ctx.get('content-type'));
     if (wrongType) return sendResult(ctx, { status: 415, body: { code: 415, error: wrongType } });
     const query = queryStringRefusal(ctx.querystring);
     if (query) return sendResult(ctx, { status: 400, body: { code: 400, error: query } });
-    const body = await bodyOrRefusal(ctx, maxBodyBytes, (error) =>
-      sendResult(ctx, error.status === 413 ? payloadTooLarge() : { status: error.status, body: { code: error.status, error: error.message } }),
+    const headerKey = bearerToken(ctx.get('authorization'));
+    if (headerKey !== undefined) {
+      const refusal = await refuseHeaderKey(deps, headerKey, delivery);
+      if (refusal) {
+        ctx.set('Connection', 'close');
+        return sendResult(ctx, refusal);
+      }
+    }
+    await withBody(
+      ctx,
+      deps,
+      { ...httpApiBodyLimit(endpoint, maxBodyBytes), inspect: headerKey === undefined ? apiKeyGate(deps, delivery) : undefined },
+      (error) => sendResult(ctx, error.status === 413 ? payloadTooLarge(error.message) : amplitudeError(error.status, error.message)),
+      async (body) => sendResult(ctx, await acceptHttpApiRequest(deps, body, delivery, headerKey)),
     );
-    if (body) sendResult(ctx, await acceptHttpApiRequest(deps, body, delivery));
   };
 
   mountRoutes(router, INGEST_ROUTES, undefined, ({ endpoint }) => (endpoint === 'httpapi' || endpoint === 'batch' ? httpApi(endpoint) : planhatOrAmplitude(endpoint)));

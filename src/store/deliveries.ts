@@ -22,8 +22,9 @@ export async function insertDeliveryRecords(trx: Knex.Transaction, records: Deli
     status: record.status,
     accepted: record.accepted,
     rejected: JSON.stringify(record.rejected),
+    rejected_count: record.rejectedCount ?? record.rejected.length,
   }));
-  await insertRowsSkippingConflicts(trx, 'deliveries', ['id', 'tenant_id', 'received_at', 'endpoint', 'user_agent', 'status', 'accepted', 'rejected'], rows, ['id']);
+  await insertRowsSkippingConflicts(trx, 'deliveries', ['id', 'tenant_id', 'received_at', 'endpoint', 'user_agent', 'status', 'accepted', 'rejected', 'rejected_count'], rows, ['id']);
 }
 
 export interface EventOutcomeRow {
@@ -87,6 +88,7 @@ interface DeliveryRow {
   status: number;
   accepted: number;
   rejected: string;
+  rejected_count: number | null;
 }
 
 const OUTCOMES = ['stored', 'duplicate', 'filtered', 'identified', 'failed'] as const;
@@ -112,7 +114,7 @@ function toDelivery(row: DeliveryRow, counts: Record<string, number> | undefined
     userAgent: row.user_agent,
     status: row.status,
     accepted: row.accepted,
-    rejectedCount: rejected.length,
+    rejectedCount: row.rejected_count ?? rejected.length,
     rejected,
     outcomes: { ...outcomes, pending: Math.max(0, row.accepted - settled) },
   };

@@ -23,11 +23,33 @@ export function decodeCursor(cursor: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/**
+ * A page stops after the row that takes its JSON past this many bytes, and gives its cursor: rows may hold up to
+ * MAX_EVENT_BYTES of `info` each, and a thousand of them once made a page too long for a JavaScript string (500).
+ */
+export const PAGE_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Rows fetched per query while a page fills, so a page of large rows never loads more than this many at once. */
+const FETCH_ROWS = 100;
+
 async function page<Row extends { id: number }, T>(query: Knex.QueryBuilder, request: PageRequest, idColumn: string, map: (row: Row) => T): Promise<Page<T>> {
-  const rows: Row[] = await query.where(idColumn, '>', request.afterId).orderBy(idColumn, 'asc').limit(request.limit + 1);
-  const more = rows.length > request.limit;
-  const shown = more ? rows.slice(0, request.limit) : rows;
-  return { data: shown.map(map), nextCursor: more ? encodeCursor(shown[shown.length - 1].id) : null };
+  const data: T[] = [];
+  let bytes = 0;
+  let afterId = request.afterId;
+  for (;;) {
+    const take = Math.min(request.limit - data.length, FETCH_ROWS);
+    const rows: Row[] = await query.clone().where(idColumn, '>', afterId).orderBy(idColumn, 'asc').limit(take + 1);
+    for (const [position, row] of rows.slice(0, take).entries()) {
+      const item = map(row);
+      data.push(item);
+      afterId = row.id;
+      bytes += Buffer.byteLength(JSON.stringify(item));
+      const more = position + 1 < rows.length;
+      if (bytes >= PAGE_MAX_BYTES) return { data, nextCursor: more ? encodeCursor(afterId) : null };
+    }
+    if (rows.length <= take) return { data, nextCursor: null };
+    if (data.length >= request.limit) return { data, nextCursor: encodeCursor(afterId) };
+  }
 }
 
 const iso = (ms: number | string | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
