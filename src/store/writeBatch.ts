@@ -105,7 +105,7 @@ async function writeTenantEvents(trx: Knex.Transaction, tenantId: number, pendin
   await lockKeys(trx, tenantId, 'records', recordKeys(kept));
   const fresh = await withoutStoredInsertIds(trx, tenantId, kept, outcomes);
   if (fresh.length > 0) await writeFreshEvents(trx, tenantId, settings, fresh, outcomes, now);
-  // After every lock of the batch, so this row lock is never held while waiting for one of another batch's.
+  // Last, after this tenant's locks (tenants go in id order): this row lock is never held while waiting for a lock.
   await countFiltered(trx, tenantId, filtered, now);
 }
 
