@@ -101,6 +101,32 @@ describe('worker races: three PostgreSQL worker processes on overlapping events'
     assert.equal(retries, 0, 'no job was retried');
   });
 
+  it('a person an identify moves to a new email while another worker reaches them by the old one: the outcome of one order or the other (200 instances)', async function () {
+    onlyOn(this, 'postgres', ONLY_POSTGRES);
+    const tenant = await newTenant(db);
+    const instances = Array.from({ length: 200 }, (_, n) => n);
+    // Each person is stored first, with an email and no company.
+    const setUp = instances.map((n) => [{ externalId: `x-${n}`, email: `u${n}@gmail.com`, action: 'signup', insertId: `s-${n}` }]);
+    assert.equal(await race(tenant, setUp, activitiesStored(tenant.id, 200)), 0);
+    const requests = instances.flatMap((n) => [
+      [{ event_type: '$identify', user_id: `x-${n}`, insert_id: `move-${n}`, user_properties: { $set: { email: `u${n}.new@gmail.com` } }, groups: { company: `ca-${n}` } }],
+      [{ email: `u${n}@gmail.com`, companyExternalId: `cb-${n}`, action: 'old mailbox', insertId: `old-${n}` }],
+    ]);
+    const retries = await race(tenant, requests, activitiesStored(tenant.id, 400));
+
+    const people = new Map((await db('end_users as u').leftJoin('companies as c', 'c.id', 'u.company_id').where('u.tenant_id', tenant.id).select('u.id', 'u.external_id', 'u.email', 'c.external_id as company'))
+      .map((row: { id: number; external_id: string | null; email: string; company: string | null }) => [row.id, row]));
+    const owners = new Map((await db('activities').where({ tenant_id: tenant.id }).select('insert_id', 'end_user_id')).map((row: { insert_id: string; end_user_id: number }) => [row.insert_id, row.end_user_id]));
+    const mixed = instances.filter((n) => {
+      const moved = [...people.values()].find((row) => row.external_id === `x-${n}`);
+      const tookOldMailbox = owners.get(`old-${n}`) === moved?.id;
+      // Old mailbox first: it is x's, and x's first company is cb. Identify first: a new person has it, and x has ca.
+      return moved?.email !== `u${n}.new@gmail.com` || moved.company !== (tookOldMailbox ? `cb-${n}` : `ca-${n}`);
+    });
+    assert.deepEqual(mixed, [], 'instances whose outcome no order of the two events explains');
+    assert.equal(retries, 0, 'no job was retried');
+  });
+
   it('jobs counting the same filtered actions in different orders, for the same people, never deadlock: no job retried', async function () {
     onlyOn(this, 'postgres', ONLY_POSTGRES);
     const tenant = await newTenant(db);

@@ -30,6 +30,7 @@ export class KnownEndUsers {
   private readonly byEmail = new Map<string, KnownEndUser[]>();
   /** The email each user is indexed under: the user object is changed in place, so its old email is gone by the time it is remembered again. */
   private readonly indexedEmail = new Map<number, string>();
+  private readonly knownIds = new Set<number>();
 
   constructor(users: Iterable<KnownEndUser> = []) {
     for (const user of users) this.remember(user);
@@ -37,6 +38,7 @@ export class KnownEndUsers {
 
   /** Indexes a new or changed user; an email it no longer has stops finding it, as it would in the table. */
   remember(user: KnownEndUser): void {
+    this.knownIds.add(user.id);
     if (user.externalId !== null) this.byExternalId.set(user.externalId, user);
     const previous = this.indexedEmail.get(user.id);
     if (previous !== undefined && previous !== user.email) {
@@ -56,6 +58,11 @@ export class KnownEndUsers {
 
   withExternalId(externalId: string): KnownEndUser | undefined {
     return this.byExternalId.get(externalId);
+  }
+
+  /** Ids of the known users. */
+  ids(): number[] {
+    return [...this.knownIds];
   }
 
   /** Every email a known user has. */

@@ -121,6 +121,12 @@ function* recordKeys(items: PendingEvent[]): Generator<string> {
   }
 }
 
+/** The second round's lock keys: the domains a batch may match or learn, and the people its keys found. */
+function* foundKeys(domains: string[], userIds: number[]): Generator<string> {
+  for (const domain of domains) yield `domain:${domain}`;
+  for (const id of userIds) yield `user:${id}`;
+}
+
 /** Events to apply (their insert ids free), in arrival order: each sees what the ones before it did. */
 async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, settings: TenantSettings, fresh: PendingEvent[], outcomes: EventOutcome[][], now: number): Promise<void> {
   const externalIds = new Set<string>();
@@ -129,10 +135,12 @@ async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, setting
     if (event.externalId !== undefined) externalIds.add(event.externalId);
     if (event.email !== undefined) emails.add(event.email);
   }
-  const known = await loadEndUsers(trx, tenantId, [...externalIds], [...emails]);
+  let known = await loadEndUsers(trx, tenantId, [...externalIds], [...emails]);
   // Every domain an event may match or teach: of the batch's emails, and of the stored emails of its people.
   const domains = [...new Set([...emails, ...known.emails()].flatMap((email) => businessDomain(email) ?? []))];
-  await lockKeys(trx, tenantId, 'domains', domains);
+  // Another batch may have reached one of these people by a key this one did not lock (an identify moving them away
+  // from an email this batch names) and committed since the read: read them again, behind the lock on each person.
+  if (await lockKeys(trx, tenantId, 'found', foundKeys(domains, known.ids()))) known = await loadEndUsers(trx, tenantId, [...externalIds], [...emails]);
   const namedCompanies = await findOrCreateCompanies(
     trx,
     tenantId,
