@@ -64,10 +64,9 @@ describe('model: randomized order-free streams against the reference model (issu
     const amplitudeOnly = (events: unknown[]) => events.every((event) => 'event_type' in (event as object) || 'user_properties' in (event as object));
     await Promise.all(tenants.map((tenant) => postAll(receiver.baseUrl, tenant, stream.requests, 4, (index) => index % 3 === 0 && amplitudeOnly(stream.requests[index]))));
     const workers = await startWorkers(env, WORKERS, children);
-    await waitSettled(receiver.baseUrl, tenants, 60000);
+    const problems = await waitSettled(receiver.baseUrl, tenants, 60000);
     const retried = await stopWorkers(workers);
 
-    const problems: string[] = [];
     for (const [t, tenant] of tenants.entries()) {
       const actual = await readDatabaseState(db, tenant.id);
       const differences = diffStates(expected[t], actual);

@@ -1,12 +1,12 @@
 /**
- * Runs a race scenario: many instances of a few concurrent requests (each instance with its own ids, so instances
+ * Runs race scenarios: many instances of a few concurrent requests (each instance with its own ids, so instances
  * never touch each other), queued while no worker runs and then stored by real worker processes; each instance's
  * state must be the model's result for some interleaving of its requests (each request's own order kept).
  */
 import type { Knex } from 'knex';
 import { TestEnv } from '../support/testEnv';
 import { ChildDaemon } from '../support/daemon';
-import { canonicalJson, CanonicalState, projectState } from './canonicalState';
+import { canonicalJson, projectState } from './canonicalState';
 import { invariantViolations, readDatabaseState } from './databaseState';
 import { interleavings } from './interleavings';
 import { ModelEvent, readEvent } from './modelEvent';
@@ -19,17 +19,12 @@ export interface RaceScenario {
   name: string;
   settings?: ModelSettings;
   instances: number;
-  workers: WorkerShape;
   /** Requests stored (and settled) before the race, in order. */
   setup?: (tag: string) => Json[][];
+  /** Whether this scenario answers for deadlock retries of the whole run (the scenarios share their workers). */
+  countsDeadlocks?: boolean;
   /** The concurrent requests of one instance; every id in them contains `tag`. */
   race: (tag: string, instance: number) => Json[][];
-}
-
-export interface RaceVerdict {
-  /** One line per instance that ended in a state no interleaving explains, per refusal the model did not expect, per broken invariant, per deadlock retry. */
-  problems: string[];
-  instances: number;
 }
 
 function readAll(requests: Json[][]): { events: ModelEvent[][]; refused: number[][] } {
@@ -61,47 +56,77 @@ async function postInOrder(baseUrl: string, tenant: ModelTenant, requests: Json[
   if (misread > 3) problems.push(`... ${misread} requests in all answered other than the model says`);
 }
 
-export async function runRaceScenario(scenario: RaceScenario, parts: { env: TestEnv; db: Knex; baseUrl: string; children: ChildDaemon[] }): Promise<RaceVerdict> {
-  const settings = scenario.settings ?? DEFAULT_SETTINGS;
-  const tenant = await createModelTenant(parts.baseUrl, `race-${scenario.name}-${Date.now()}`, settings);
-  const problems: string[] = [];
-  const tags = Array.from({ length: scenario.instances }, (_, i) => tagOf(i));
+interface Prepared {
+  scenario: RaceScenario;
+  settings: ModelSettings;
+  tenant: ModelTenant;
+  tags: string[];
+  setups: Array<ReturnType<typeof readAll>>;
+  races: Array<{ requests: Json[][] } & ReturnType<typeof readAll>>;
+  problems: string[];
+}
 
-  const setups = tags.map((tag) => readAll(scenario.setup?.(tag) ?? []));
-  if (scenario.setup) {
-    await postInOrder(parts.baseUrl, tenant, tags.flatMap((tag) => scenario.setup?.(tag) ?? []), setups.flatMap((setup) => setup.refused), problems);
-    const workers = await startWorkers(parts.env, scenario.workers, parts.children);
-    await waitSettled(parts.baseUrl, [tenant]);
-    await stopWorkers(workers);
+/** Queues every scenario's requests of one phase (each scenario's in its own order), then lets workers store them all. */
+async function runPhase(prepared: Prepared[], requestsOf: (p: Prepared) => { requests: Json[][]; refused: number[][] }, parts: ScenarioParts, shape: WorkerShape): Promise<string[]> {
+  await Promise.all(prepared.map((p) => postInOrder(parts.baseUrl, p.tenant, requestsOf(p).requests, requestsOf(p).refused, p.problems)));
+  const workers = await startWorkers(parts.env, shape, parts.children);
+  const settled = await waitSettled(parts.baseUrl, prepared.map((p) => p.tenant));
+  return [...settled, ...(await stopWorkers(workers)).filter((line) => /deadlock detected/.test(line))];
+}
+
+export interface ScenarioParts {
+  env: TestEnv;
+  db: Knex;
+  baseUrl: string;
+  children: ChildDaemon[];
+}
+
+/**
+ * Runs the scenarios together, each in a tenant of its own: their setups are stored first, then all their races
+ * are queued while no worker runs and stored by one set of workers. Returns each scenario's problems by name.
+ */
+export async function runRaceScenarios(scenarios: RaceScenario[], parts: ScenarioParts, shape: WorkerShape): Promise<Map<string, string[]>> {
+  const prepared: Prepared[] = [];
+  for (const scenario of scenarios) {
+    const settings = scenario.settings ?? DEFAULT_SETTINGS;
+    const tags = Array.from({ length: scenario.instances }, (_, i) => tagOf(i));
+    prepared.push({
+      scenario,
+      settings,
+      tenant: await createModelTenant(parts.baseUrl, `race-${scenario.name}-${Date.now()}`, settings),
+      tags,
+      setups: tags.map((tag) => readAll(scenario.setup?.(tag) ?? [])),
+      races: tags.map((tag, i) => ({ requests: scenario.race(tag, i), ...readAll(scenario.race(tag, i)) })),
+      problems: [],
+    });
   }
-
-  const races = tags.map((tag, i) => ({ requests: scenario.race(tag, i), ...readAll(scenario.race(tag, i)) }));
-  await postInOrder(parts.baseUrl, tenant, races.flatMap((race) => race.requests), races.flatMap((race) => race.refused), problems);
-  const workers = await startWorkers(parts.env, scenario.workers, parts.children);
-  await waitSettled(parts.baseUrl, [tenant]);
-  const retried = await stopWorkers(workers);
-
-  const actual = await readDatabaseState(parts.db, tenant.id);
-  let unexplained = 0;
-  for (const [i, tag] of tags.entries()) {
-    const before = setups[i].events.flat();
-    const allowed = new Map<string, CanonicalState>();
-    for (const order of interleavings(races[i].events)) {
-      const state = runModel([...before, ...order], settings);
-      allowed.set(canonicalJson(state), state);
-    }
-    const got = projectState(actual, (key) => key.includes(tag));
-    if (!allowed.has(canonicalJson(got))) {
-      unexplained++;
-      // The first few in full; the count says how many more.
-      if (unexplained <= 3) problems.push(`instance ${tag}: no order of its events explains\n  ${canonicalJson(got)}\n  allowed (${allowed.size}):\n  ${[...allowed.keys()].join('\n  ')}`);
-    }
+  const shared: string[] = [];
+  const withSetup = prepared.filter((p) => p.scenario.setup);
+  if (withSetup.length > 0) {
+    shared.push(...(await runPhase(withSetup, (p) => ({ requests: p.tags.flatMap((tag) => p.scenario.setup?.(tag) ?? []), refused: p.setups.flatMap((setup) => setup.refused) }), parts, shape)));
   }
-  if (unexplained > 0) problems.push(`${unexplained} of ${scenario.instances} instances ended in a state that no order of their events explains`);
+  shared.push(...(await runPhase(prepared, (p) => ({ requests: p.races.flatMap((race) => race.requests), refused: p.races.flatMap((race) => race.refused) }), parts, shape)));
+  const deadlocks = shared.filter((line) => /deadlock detected/.test(line)).length;
 
-  const allEvents = [...setups.flatMap((setup) => setup.events.flat()), ...races.flatMap((race) => race.events.flat())];
-  problems.push(...(await invariantViolations(parts.db, tenant.id, storedInsertIds(allEvents, settings))));
-  const deadlocks = retried.filter((line) => /deadlock detected/.test(line));
-  if (deadlocks.length > 0) problems.push(`${deadlocks.length} job attempts failed with "deadlock detected" and were retried`);
-  return { problems, instances: scenario.instances };
+  const verdicts = new Map<string, string[]>();
+  for (const p of prepared) {
+    const actual = await readDatabaseState(parts.db, p.tenant.id);
+    let unexplained = 0;
+    for (const [i, tag] of p.tags.entries()) {
+      const allowed = new Set(interleavings(p.races[i].events).map((order) => canonicalJson(runModel([...p.setups[i].events.flat(), ...order], p.settings))));
+      const got = canonicalJson(projectState(actual, (key) => key.includes(tag)));
+      if (!allowed.has(got)) {
+        unexplained++;
+        // The first few in full; the count says how many more.
+        if (unexplained <= 2) p.problems.push(`instance ${tag}: no order of its events explains\n  ${got}\n  allowed (${allowed.size}):\n  ${[...allowed.keys()].join('\n  ')}`);
+      }
+    }
+    if (unexplained > 0) p.problems.push(`${unexplained} of ${p.tags.length} instances ended in a state that no order of their events explains`);
+    const allEvents = [...p.setups.flatMap((setup) => setup.events.flat()), ...p.races.flatMap((race) => race.events.flat())];
+    p.problems.push(...(await invariantViolations(parts.db, p.tenant.id, storedInsertIds(allEvents, p.settings))));
+    p.problems.push(...shared.filter((line) => line.includes(`tenant ${p.tenant.id}:`)));
+    if (p.scenario.countsDeadlocks && deadlocks > 0) p.problems.push(`${deadlocks} job attempts (of all scenarios run together) failed with "deadlock detected" and were retried`);
+    verdicts.set(p.scenario.name, p.problems);
+  }
+  return verdicts;
 }
