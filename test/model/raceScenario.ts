@@ -103,7 +103,9 @@ export async function runRaceScenarios(scenarios: RaceScenario[], parts: Scenari
   const shared: string[] = [];
   const withSetup = prepared.filter((p) => p.scenario.setup);
   if (withSetup.length > 0) {
-    shared.push(...(await runPhase(withSetup, (p) => ({ requests: p.tags.flatMap((tag) => p.scenario.setup?.(tag) ?? []), refused: p.setups.flatMap((setup) => setup.refused) }), parts, shape)));
+    // The setup only has to be stored before the race: one worker process, which starts quicker than several.
+    const oneWorker = { workers: 1, concurrency: 64, batchMaxEvents: 500 };
+    shared.push(...(await runPhase(withSetup, (p) => ({ requests: p.tags.flatMap((tag) => p.scenario.setup?.(tag) ?? []), refused: p.setups.flatMap((setup) => setup.refused) }), parts, oneWorker)));
   }
   shared.push(...(await runPhase(prepared, (p) => ({ requests: p.races.flatMap((race) => race.requests), refused: p.races.flatMap((race) => race.refused) }), parts, shape)));
   const deadlocks = shared.filter((line) => /deadlock detected/.test(line)).length;

@@ -12,7 +12,8 @@ import type { Db } from '../../src/store/db';
 import { RaceScenario, runRaceScenarios } from './raceScenario';
 import { WorkerShape } from './modelHarness';
 import { DEFAULT_SETTINGS } from './referenceModel';
-import { seededRandom } from './seededRandom';
+import { runSeed, seededRandom } from './seededRandom';
+import { smallRace } from './smallRace';
 
 const onPostgres = TEST_DATABASE === 'postgres';
 /**
@@ -21,6 +22,8 @@ const onPostgres = TEST_DATABASE === 'postgres';
  * workers at once (and sometimes share a batch).
  */
 const WORKERS: WorkerShape = onPostgres ? { workers: 3, concurrency: 2, batchMaxEvents: 40 } : { workers: 1, concurrency: 64, batchMaxEvents: 500 };
+
+const SEED = runSeed();
 
 const amplitude = (tag: string, userId: string, fields: Record<string, unknown>) => ({ user_id: `${userId}-${tag}`, ...fields });
 
@@ -51,7 +54,7 @@ const SCENARIOS: Record<string, RaceScenario> = {
   },
   domainLearnedTwice: {
     name: 'domain-learned-twice',
-    instances: onPostgres ? 100 : 40,
+    instances: onPostgres ? 80 : 40,
     race: (tag) => [
       [
         { externalId: `x1-${tag}`, email: `a@${tag}.example`, companyExternalId: `c1-${tag}`, action: 'Joined', insertId: `i1-${tag}` },
@@ -65,7 +68,7 @@ const SCENARIOS: Record<string, RaceScenario> = {
   },
   insertIdForTwoPeople: {
     name: 'insert-id-two-people',
-    instances: onPostgres ? 100 : 40,
+    instances: onPostgres ? 80 : 40,
     race: (tag) =>
       ['p1', 'p2'].map((person) => [
         { externalId: `${person}-${tag}`, email: `${person}@${tag}.example`, companyExternalId: `c-${person}-${tag}`, assetExternalId: `a-${person}-${tag}`, projectExternalId: `pr-${person}-${tag}`, action: 'Paid', insertId: `i-${tag}` },
@@ -77,6 +80,11 @@ const SCENARIOS: Record<string, RaceScenario> = {
     race: (tag) => [
       [`dup-${tag}`, ` dup-${tag}`, `dup-${tag} `, `DUP-${tag}`, `dup-${tag}`, '   '].map((insertId) => ({ externalId: `u-${tag}`, action: 'Exported', insertId })),
     ],
+  },
+  randomSmallRaces: {
+    name: 'random-small-races',
+    instances: 60,
+    race: (tag, i) => smallRace(seededRandom(SEED + i), tag),
   },
   filteredActionsDeadlock: {
     name: 'filtered-actions',
@@ -104,13 +112,14 @@ describe('model: race scenarios of issue 14, each instance one that some order o
   // reads its own scenario's verdict.
   before(async function () {
     this.timeout(100000);
+    console.log(`      model seed ${SEED} (replay: MODEL_SEED=${SEED} TEST_DATABASE=${TEST_DATABASE} npx mocha dist/test/model/raceScenarios.test.js)`);
     const scenarios = Object.values(SCENARIOS).filter((scenario) => onPostgres || !scenario.countsDeadlocks);
     verdicts = await runRaceScenarios(scenarios, { env, db, baseUrl: receiver.baseUrl, children }, WORKERS);
   });
 
   const check = (scenario: RaceScenario) => {
     const problems = verdicts.get(scenario.name) ?? [`${scenario.name} did not run`];
-    assert.ok(problems.length === 0, `${scenario.name} (${scenario.instances} instances):\n${problems.join('\n')}`);
+    assert.ok(problems.length === 0, `${scenario.name} (${scenario.instances} instances, seed ${SEED}):\n${problems.join('\n')}`);
   };
 
   it('1: an identify that moves an email, in one batch with an event for the old email: the old email no longer finds its old owner', () => check(SCENARIOS.identifyMovesEmail));
@@ -118,6 +127,7 @@ describe('model: race scenarios of issue 14, each instance one that some order o
   it('3: two companies learning one domain concurrently: the domain matches neither, whatever the interleaving', () => check(SCENARIOS.domainLearnedTwice));
   it('4: one insert id sent for two people concurrently: the event that loses changes nothing (no person, company, asset or project)', () => check(SCENARIOS.insertIdForTwoPeople));
   it('5: insert ids that differ only by whitespace or case are different events, each stored; a blank one is refused', () => check(SCENARIOS.insertIdWhitespace));
+  it('random small races over a tiny pool of people, emails, companies and insert ids (seeded): each instance one that some order explains', () => check(SCENARIOS.randomSmallRaces));
   it('6: three PostgreSQL workers counting filtered actions at once (and the other scenarios): no job retried for "deadlock detected"', function () {
     onlyOn(this, 'postgres', 'one SQLite writer cannot deadlock');
     check(SCENARIOS.filteredActionsDeadlock);
