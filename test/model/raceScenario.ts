@@ -38,8 +38,8 @@ function readAll(requests: Json[][]): { events: ModelEvent[][]; refused: number[
 /** The instance tag: fixed width, so no tag is part of another. */
 const tagOf = (instance: number) => `k${String(instance).padStart(3, '0')}`;
 
-async function postInOrder(baseUrl: string, tenant: ModelTenant, requests: Json[][], expectedRefusals: number[][], problems: string[]): Promise<void> {
-  // A few lanes keep it quick; an instance's requests are adjacent in the queue either way.
+/** Posts the requests `lanes` at a time (an instance's requests stay neighbours in the queue), noting every refusal the model does not expect. */
+async function postRequests(baseUrl: string, tenant: ModelTenant, requests: Json[][], expectedRefusals: number[][], problems: string[], lanes: number): Promise<void> {
   let next = 0;
   let misread = 0;
   const lane = async () => {
@@ -52,7 +52,7 @@ async function postInOrder(baseUrl: string, tenant: ModelTenant, requests: Json[
       }
     }
   };
-  await Promise.all(Array.from({ length: 4 }, lane));
+  await Promise.all(Array.from({ length: lanes }, lane));
   if (misread > 3) problems.push(`... ${misread} requests in all answered other than the model says`);
 }
 
@@ -67,8 +67,8 @@ interface Prepared {
 }
 
 /** Queues every scenario's requests of one phase (each scenario's in its own order), then lets workers store them all. */
-async function runPhase(prepared: Prepared[], requestsOf: (p: Prepared) => { requests: Json[][]; refused: number[][] }, parts: ScenarioParts, shape: WorkerShape): Promise<string[]> {
-  await Promise.all(prepared.map((p) => postInOrder(parts.baseUrl, p.tenant, requestsOf(p).requests, requestsOf(p).refused, p.problems)));
+async function runPhase(prepared: Prepared[], requestsOf: (p: Prepared) => { requests: Json[][]; refused: number[][] }, parts: ScenarioParts, shape: WorkerShape, lanes: number): Promise<string[]> {
+  await Promise.all(prepared.map((p) => postRequests(parts.baseUrl, p.tenant, requestsOf(p).requests, requestsOf(p).refused, p.problems, lanes)));
   const workers = await startWorkers(parts.env, shape, parts.children);
   const settled = await waitSettled(parts.baseUrl, prepared.map((p) => p.tenant));
   return [...settled, ...(await stopWorkers(workers)).filter((line) => /deadlock detected/.test(line))];
@@ -103,11 +103,12 @@ export async function runRaceScenarios(scenarios: RaceScenario[], parts: Scenari
   const shared: string[] = [];
   const withSetup = prepared.filter((p) => p.scenario.setup);
   if (withSetup.length > 0) {
-    // The setup only has to be stored before the race: one worker process, which starts quicker than several.
+    // The setup only has to be stored, in order, before the race: posted one by one to one worker process (which
+    // also starts quicker than several), so it is processed in the order the model reads it.
     const oneWorker = { workers: 1, concurrency: 64, batchMaxEvents: 500 };
-    shared.push(...(await runPhase(withSetup, (p) => ({ requests: p.tags.flatMap((tag) => p.scenario.setup?.(tag) ?? []), refused: p.setups.flatMap((setup) => setup.refused) }), parts, oneWorker)));
+    shared.push(...(await runPhase(withSetup, (p) => ({ requests: p.tags.flatMap((tag) => p.scenario.setup?.(tag) ?? []), refused: p.setups.flatMap((setup) => setup.refused) }), parts, oneWorker, 1)));
   }
-  shared.push(...(await runPhase(prepared, (p) => ({ requests: p.races.flatMap((race) => race.requests), refused: p.races.flatMap((race) => race.refused) }), parts, shape)));
+  shared.push(...(await runPhase(prepared, (p) => ({ requests: p.races.flatMap((race) => race.requests), refused: p.races.flatMap((race) => race.refused) }), parts, shape, 4)));
   const deadlocks = shared.filter((line) => /deadlock detected/.test(line)).length;
 
   const verdicts = new Map<string, string[]>();
