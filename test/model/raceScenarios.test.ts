@@ -83,7 +83,8 @@ const SCENARIOS: Record<string, RaceScenario> = {
   },
   randomSmallRaces: {
     name: 'random-small-races',
-    instances: 60,
+    settings: { ...DEFAULT_SETTINGS, excludeActions: ['Hidden'] },
+    instances: 80,
     race: (tag, i) => smallRace(seededRandom(SEED + i), tag),
   },
   filteredActionsDeadlock: {

@@ -1,8 +1,8 @@
 /**
  * A random small race: two or three concurrent requests of one to three events over a tiny pool of people,
- * emails, companies, one business domain and a few insert ids, so that nearly every event touches another (identify
- * events moving emails, adoption, names, domain learning, repeated insert ids). Its allowed outcomes are the model's
- * results over every interleaving, so its result may depend on order.
+ * emails, companies, one business domain, an asset, a project and a few insert ids, so that nearly every event
+ * touches another (identify events moving emails, adoption, names, domain learning, repeated insert ids, filtered
+ * actions). Its allowed outcomes are the model's results over every interleaving, so its result may depend on order.
  */
 import { Random } from './seededRandom';
 
@@ -23,23 +23,30 @@ export function smallRace(random: Random, tag: string): Json[][] {
     const companyName = company === undefined ? undefined : maybe(0.5, () => `Name ${random.int(3)}`);
     const name = maybe(0.4, () => random.pick(['Ann', 'Bob']));
     if (random.chance(0.2)) {
+      // Amplitude's $identify, or a user payload (no event_type) carrying the same.
+      const set = { ...(email !== undefined && { email }), ...(name !== undefined && { name }) };
+      const payload = random.chance(0.5);
       return {
-        event_type: '$identify',
+        ...(!payload && { event_type: '$identify' }),
         ...(externalId !== undefined && { user_id: externalId }),
-        user_properties: { $set: { ...(email !== undefined && { email }), ...(name !== undefined && { name }) } },
+        user_properties: payload ? set : { $set: set },
         ...(company !== undefined && { groups: { company } }),
         ...(companyName !== undefined && { group_properties: { company: { name: companyName } } }),
       };
     }
     const asset = maybe(0.3, () => `as-${tag}`);
+    const project = maybe(0.2, () => `pr-${tag}`);
+    // The scenario's tenant drops "Hidden": a filtered event changes nothing, whatever it names.
+    const action = random.chance(0.15) ? 'Hidden' : 'Used';
     if (companyName !== undefined || random.chance(0.4)) {
       return {
-        event_type: 'Used',
+        event_type: action,
         ...(externalId !== undefined && { user_id: externalId }),
         user_properties: { ...(email !== undefined && { email }), ...(name !== undefined && { name }) },
         ...(company !== undefined && { groups: { company } }),
         ...(companyName !== undefined && { group_properties: { company: { name: companyName } } }),
         ...(asset !== undefined && { assetExternalId: asset }),
+        ...(project !== undefined && { projectExternalId: project }),
         insert_id: random.pick(insertIds),
       };
     }
@@ -49,7 +56,8 @@ export function smallRace(random: Random, tag: string): Json[][] {
       ...(name !== undefined && { name }),
       ...(company !== undefined && { companyExternalId: company }),
       ...(asset !== undefined && { assetExternalId: asset }),
-      action: 'Used',
+      ...(project !== undefined && { projectExternalId: project }),
+      action,
       insertId: random.pick(insertIds),
     };
   };
