@@ -26,7 +26,6 @@ interface Person {
 
 export interface OrderFreeStream {
   adminCompanies: AdminCompany[];
-  companyNames: Map<string, string>;
   /** The requests, each an array of events, in the order they are generated. */
   requests: Json[][];
 }
@@ -107,9 +106,9 @@ export function orderFreeStream(random: Random, eventCount: number): OrderFreeSt
     const company = person.company !== undefined && (!person.companyOptional || random.chance(0.5)) ? person.company : undefined;
     const name = person.name !== undefined && random.chance(0.6) ? person.name : undefined;
     const companyName = company !== undefined ? companyNames.get(company) : undefined;
-    const effectiveCompany = person.company;
-    const asset = random.chance(0.3) ? assetOf(effectiveCompany) : undefined;
-    const project = random.chance(0.2) ? projectOf(effectiveCompany) : undefined;
+    // By the person's company, named or not: all activities naming one asset or project have one company.
+    const asset = random.chance(0.3) ? assetOf(person.company) : undefined;
+    const project = random.chance(0.2) ? projectOf(person.company) : undefined;
     const form = random.int(10);
     if (form < 2) {
       // An identify event: no activity, applied every time; Amplitude's $identify or a user payload.
@@ -160,5 +159,5 @@ export function orderFreeStream(random: Random, eventCount: number): OrderFreeSt
     requests.push(events.slice(start, start + size));
     start += size;
   }
-  return { adminCompanies, companyNames, requests };
+  return { adminCompanies, requests };
 }
