@@ -32,7 +32,7 @@ export interface OrderFreeStream {
 
 const ACTIONS = ['Clicked button', 'Clicked link', 'Opened report', 'Searched', 'Page Viewed', 'Debug trace', 'Debug click', 'Debug 3'];
 
-/** A variant the receiver reads as the same id or email: surrounding whitespace, and for emails upper case. */
+/** A variant the receiver reads as the same id or email: surrounding whitespace, and for emails upper case (ids keep their case). */
 function variant(random: Random, text: string, caseToo: boolean): string {
   const roll = random.int(6);
   if (roll === 0) return ` ${text}`;
@@ -127,9 +127,9 @@ export function orderFreeStream(random: Random, eventCount: number): OrderFreeSt
         ...(externalId !== undefined && { externalId }),
         ...(email !== undefined && { email }),
         ...(name !== undefined && { name }),
-        ...(company !== undefined && { companyExternalId: company }),
-        ...(asset !== undefined && { assetExternalId: asset }),
-        ...(project !== undefined && { projectExternalId: project }),
+        ...(company !== undefined && { companyExternalId: variant(random, company, false) }),
+        ...(asset !== undefined && { assetExternalId: variant(random, asset, false) }),
+        ...(project !== undefined && { projectExternalId: variant(random, project, false) }),
         action,
         insertId,
         info: { n },
@@ -141,8 +141,8 @@ export function orderFreeStream(random: Random, eventCount: number): OrderFreeSt
       user_properties: { ...(email !== undefined && { email }), ...(name !== undefined && { name }), plan: 'pro' },
       ...(company !== undefined && { groups: random.chance(0.5) ? { company } : { company: [company, 'ignored-second'] } }),
       ...(companyName !== undefined && { group_properties: { company: random.chance(0.5) ? { name: companyName } : { [company as string]: { name: companyName } } } }),
-      ...(asset !== undefined && { assetExternalId: asset }),
-      ...(project !== undefined && { projectExternalId: project }),
+      ...(asset !== undefined && { assetExternalId: variant(random, asset, false) }),
+      ...(project !== undefined && { projectExternalId: variant(random, project, false) }),
       event_properties: { n },
       insert_id: insertId,
     };
