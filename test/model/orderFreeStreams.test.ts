@@ -63,7 +63,9 @@ describe('model: randomized order-free streams against the reference model (issu
 
     // Amplitude-only requests go to the HTTP V2 API now and then; both tenants get every request.
     const amplitudeOnly = (events: unknown[]) => events.every((event) => 'event_type' in (event as object) || 'user_properties' in (event as object));
-    await Promise.all(tenants.map((tenant) => postAll(receiver.baseUrl, tenant, stream.requests, 4, (index) => index % 3 === 0 && amplitudeOnly(stream.requests[index]))));
+    const replies = (await Promise.all(tenants.map((tenant) => postAll(receiver.baseUrl, tenant, stream.requests, 4, (index) => index % 3 === 0 && amplitudeOnly(stream.requests[index]))))).flat();
+    const refused = replies.filter((reply) => (reply.status !== 202 && reply.status !== 200) || (reply.body as { rejected?: unknown[] }).rejected?.length);
+    assert.deepEqual(refused.map((reply) => reply.text), [], `seed ${seed}: requests the model accepts were refused`);
     const workers = await startWorkers(env, WORKERS, children);
     const problems = await waitSettled(receiver.baseUrl, tenants, 60000);
     const retried = await stopWorkers(workers);
