@@ -21,8 +21,10 @@ export interface RaceScenario {
   instances: number;
   /** Requests stored (and settled) before the race, in order. */
   setup?: (tag: string) => Json[][];
-  /** Whether this scenario answers for deadlock retries of the whole run (the scenarios share their workers). */
+  /** Whether this scenario answers for deadlock retries of the whole run. */
   countsDeadlocks?: boolean;
+  /** Workers of its own (its race then runs in a phase of its own), instead of the shape shared by the others. */
+  workers?: WorkerShape;
   /** The concurrent requests of one instance; every id in them contains `tag`. */
   race: (tag: string, instance: number) => Json[][];
 }
@@ -59,12 +61,16 @@ interface Prepared {
   problems: string[];
 }
 
-/** Queues every scenario's requests of one phase (each scenario's in its own order), then lets workers store them all. */
+/**
+ * Queues every scenario's requests of one phase, then lets workers store them all; files what went wrong under the
+ * scenario it concerns (or under each, when it concerns them all) and returns the deadlock retries the workers logged.
+ */
 async function runPhase(prepared: Prepared[], requestsOf: (p: Prepared) => { requests: Json[][]; refused: number[][] }, parts: ScenarioParts, shape: WorkerShape, lanes: number): Promise<string[]> {
   await Promise.all(prepared.map((p) => postRequests(parts.baseUrl, p.tenant, requestsOf(p).requests, requestsOf(p).refused, p.problems, lanes)));
   const workers = await startWorkers(parts.env, shape, parts.children);
   const settled = await waitSettled(parts.baseUrl, prepared.map((p) => p.tenant));
-  return [...settled, ...(await stopWorkers(workers)).filter((line) => /deadlock detected/.test(line))];
+  for (const p of prepared) p.problems.push(...settled.filter((line) => !/tenant \d+:/.test(line) || line.includes(`tenant ${p.tenant.id}:`)));
+  return (await stopWorkers(workers)).filter((line) => /deadlock detected/.test(line));
 }
 
 export interface ScenarioParts {
@@ -76,7 +82,8 @@ export interface ScenarioParts {
 
 /**
  * Runs the scenarios together, each in a tenant of its own: their setups are stored first, then all their races
- * are queued while no worker runs and stored by one set of workers. Returns each scenario's problems by name.
+ * are queued while no worker runs and stored by one set of workers (a scenario with workers of its own gets a
+ * phase of its own). Returns each scenario's problems by name.
  */
 export async function runRaceScenarios(scenarios: RaceScenario[], parts: ScenarioParts, shape: WorkerShape): Promise<Map<string, string[]>> {
   const prepared: Prepared[] = [];
@@ -93,16 +100,19 @@ export async function runRaceScenarios(scenarios: RaceScenario[], parts: Scenari
       problems: [],
     });
   }
-  const shared: string[] = [];
+  const deadlockRetries: string[] = [];
   const withSetup = prepared.filter((p) => p.scenario.setup);
   if (withSetup.length > 0) {
     // The setup only has to be stored, in order, before the race: posted one by one to one worker process (which
     // also starts quicker than several), so it is processed in the order the model reads it.
     const oneWorker = { workers: 1, concurrency: 64, batchMaxEvents: 500 };
-    shared.push(...(await runPhase(withSetup, (p) => ({ requests: p.tags.flatMap((tag) => p.scenario.setup?.(tag) ?? []), refused: p.setups.flatMap((setup) => setup.refused) }), parts, oneWorker, 1)));
+    deadlockRetries.push(...(await runPhase(withSetup, (p) => ({ requests: p.tags.flatMap((tag) => p.scenario.setup?.(tag) ?? []), refused: p.setups.flatMap((setup) => setup.refused) }), parts, oneWorker, 1)));
   }
-  shared.push(...(await runPhase(prepared, (p) => ({ requests: p.races.flatMap((race) => race.requests), refused: p.races.flatMap((race) => race.refused) }), parts, shape, 4)));
-  const deadlocks = shared.filter((line) => /deadlock detected/.test(line)).length;
+  for (const own of [undefined, ...new Set(prepared.map((p) => p.scenario.workers).filter((workers) => workers !== undefined))]) {
+    const phase = prepared.filter((p) => p.scenario.workers === own);
+    deadlockRetries.push(...(await runPhase(phase, (p) => ({ requests: p.races.flatMap((race) => race.requests), refused: p.races.flatMap((race) => race.refused) }), parts, own ?? shape, 4)));
+  }
+  const deadlocks = deadlockRetries.length;
 
   const verdicts = new Map<string, string[]>();
   for (const p of prepared) {
@@ -120,8 +130,7 @@ export async function runRaceScenarios(scenarios: RaceScenario[], parts: Scenari
     if (unexplained > 0) p.problems.push(`${unexplained} of ${p.tags.length} instances ended in a state that no order of their events explains`);
     const allEvents = [...p.setups.flatMap((setup) => setup.events.flat()), ...p.races.flatMap((race) => race.events.flat())];
     p.problems.push(...(await invariantViolations(parts.db, p.tenant.id, storedInsertIds(allEvents, p.settings))));
-    p.problems.push(...shared.filter((line) => line.includes(`tenant ${p.tenant.id}:`)));
-    if (p.scenario.countsDeadlocks && deadlocks > 0) p.problems.push(`${deadlocks} job attempts (of all scenarios run together) failed with "deadlock detected" and were retried`);
+    if (p.scenario.countsDeadlocks && deadlocks > 0) p.problems.push(`${deadlocks} job attempts (over all scenarios) failed with "deadlock detected" and were retried`);
     verdicts.set(p.scenario.name, p.problems);
   }
   return verdicts;
