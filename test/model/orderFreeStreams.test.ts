@@ -45,7 +45,7 @@ describe('model: randomized order-free streams against the reference model (issu
   useDaemon({ worker: false }, (parts) => ({ env, db, daemon: receiver, children } = parts));
 
   it(`${EVENTS_PER_RUN} overlapping events, two tenants: the database equals the model exactly, every invariant holds, no job retried for a deadlock`, async function () {
-    this.timeout(90000);
+    this.timeout(120000);
     const seed = runSeed();
     const replay = `MODEL_SEED=${seed} TEST_DATABASE=${TEST_DATABASE} npx mocha -g 'model: randomized order-free'`;
     console.log(`      model seed ${seed} (replay: ${replay})`);
@@ -67,7 +67,7 @@ describe('model: randomized order-free streams against the reference model (issu
     const refused = replies.filter((reply) => (reply.status !== 202 && reply.status !== 200) || (reply.body as { rejected?: unknown[] }).rejected?.length);
     assert.deepEqual(refused.map((reply) => reply.text), [], `seed ${seed}: requests the model accepts were refused`);
     const workers = await startWorkers(env, WORKERS, children);
-    const problems = await waitSettled(receiver.baseUrl, tenants, 60000);
+    const problems = await waitSettled(receiver.baseUrl, tenants, 90000);
     const retried = await stopWorkers(workers);
 
     for (const [t, tenant] of tenants.entries()) {

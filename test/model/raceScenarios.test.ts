@@ -114,7 +114,7 @@ describe('model: race scenarios of issue 14, each instance one that some order o
   // The scenarios run together (one tenant each, one set of workers), which keeps the suite quick; each test then
   // reads its own scenario's verdict.
   before(async function () {
-    this.timeout(100000);
+    this.timeout(150000);
     console.log(`      model seed ${SEED} (replay: MODEL_SEED=${SEED} TEST_DATABASE=${TEST_DATABASE} npx mocha -g 'model: race scenarios')`);
     const scenarios = Object.values(SCENARIOS).filter((scenario) => onPostgres || !scenario.countsDeadlocks);
     verdicts = await runRaceScenarios(scenarios, { env, db, baseUrl: receiver.baseUrl, children }, WORKERS);
