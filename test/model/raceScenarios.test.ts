@@ -131,7 +131,7 @@ describe('model: race scenarios of issue 14, each instance one that some order o
   it('4: one insert id sent for two people concurrently: the event that loses changes nothing (no person, company, asset or project)', () => check(SCENARIOS.insertIdForTwoPeople));
   it('5: insert ids that differ only by whitespace or case are different events, each stored; a blank one is refused', () => check(SCENARIOS.insertIdWhitespace));
   it('random small races over a tiny pool of people, emails, companies and insert ids (seeded): each instance one that some order explains', () => check(SCENARIOS.randomSmallRaces));
-  it('6: three PostgreSQL workers counting filtered actions at once: no job retried for "deadlock detected" (here nor in the other scenarios)', function () {
+  it("6: three PostgreSQL workers counting filtered actions at once: no job retried for 'deadlock detected' (here nor in the other scenarios)", function () {
     onlyOn(this, 'postgres', 'one SQLite writer cannot deadlock');
     check(SCENARIOS.filteredActionsDeadlock);
   });
