@@ -13,7 +13,9 @@ const CONSUMING = /worker consuming the ingest queue/;
 const RETRIED = /"msg":"job will be retried"/g;
 const ONLY_POSTGRES = 'several worker processes share one database only on PostgreSQL';
 
-describe('worker races: three PostgreSQL worker processes on overlapping events', () => {
+describe('worker races: three PostgreSQL worker processes on overlapping events', function () {
+  // 200 instances over three worker processes take 10-35 s on a quiet machine; a loaded CI machine needs room.
+  this.timeout(180000);
   let env: TestEnv;
   let db: Db;
   let receiver: InProcessDaemon;
@@ -42,7 +44,7 @@ describe('worker races: three PostgreSQL worker processes on overlapping events'
     await queue.resume();
     const retried = () => workers.reduce((sum, worker) => sum + (worker.output().match(RETRIED) ?? []).length, 0);
     try {
-      await waitFor('every job written', done, 45000);
+      await waitFor('every job written', done, 150000);
       // A job that changed nothing (a repeat) leaves no trace to wait for: the queue must be empty too.
       await waitFor('the queue drained', async () => Object.values(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).every((count) => count === 0));
     } catch (error) {
