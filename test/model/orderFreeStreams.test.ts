@@ -2,8 +2,7 @@
  * Issue 14: randomized streams whose result does not depend on order, posted over real HTTP to a real receiver
  * and stored by real `activityd worker` processes (1 on SQLite, 3 on PostgreSQL), must leave each tenant exactly
  * in the reference model's state, with every SQL invariant holding. The seed is printed; replay a run with
- * `MODEL_SEED=<seed> [TEST_DATABASE=postgres] npx mocha -g 'model: randomized order-free'` (mocha's config names every
- * test file, so -g is what picks this one).
+ * `MODEL_SEED=<seed> [TEST_DATABASE=postgres] npx mocha dist/test/model/orderFreeStreams.test.js`.
  */
 import assert from 'node:assert/strict';
 import { TEST_DATABASE, TestEnv } from '../support/testEnv';
@@ -47,7 +46,7 @@ describe('model: randomized order-free streams against the reference model (issu
   it(`${EVENTS_PER_RUN} overlapping events, two tenants: the database equals the model exactly, every invariant holds, no job retried for a deadlock`, async function () {
     this.timeout(120000);
     const seed = runSeed();
-    const replay = `MODEL_SEED=${seed} TEST_DATABASE=${TEST_DATABASE} npx mocha -g 'model: randomized order-free'`;
+    const replay = `MODEL_SEED=${seed} TEST_DATABASE=${TEST_DATABASE} npx mocha dist/test/model/orderFreeStreams.test.js`;
     console.log(`      model seed ${seed} (replay: ${replay})`);
     const random = seededRandom(seed);
     const stream = orderFreeStream(random, EVENTS_PER_RUN);

@@ -115,7 +115,7 @@ describe('model: race scenarios of issue 14, each instance one that some order o
   // reads its own scenario's verdict.
   before(async function () {
     this.timeout(150000);
-    console.log(`      model seed ${SEED} (replay: MODEL_SEED=${SEED} TEST_DATABASE=${TEST_DATABASE} npx mocha -g 'model: race scenarios')`);
+    console.log(`      model seed ${SEED} (replay: MODEL_SEED=${SEED} TEST_DATABASE=${TEST_DATABASE} npx mocha dist/test/model/raceScenarios.test.js)`);
     const scenarios = Object.values(SCENARIOS).filter((scenario) => onPostgres || !scenario.countsDeadlocks);
     verdicts = await runRaceScenarios(scenarios, { env, db, baseUrl: receiver.baseUrl, children }, WORKERS);
   });
