@@ -388,7 +388,7 @@ describe('processes: the tenant CLI', () => {
       [['tenant', 'create', 'acme'], 1, /a tenant named "acme" already exists/],
       [['tenant', 'enable', 'abc'], 2, /tenant ID must be a whole number, got "abc"/],
       [['tenant', 'disable', '999'], 1, /no tenant with id 999/],
-      [['tenant', 'rotate-token'], 2, /tenant ID must be a whole number, got nothing/],
+      [['tenant', 'rotate-token'], 2, /tenant rotate-token needs an ID/],
       [['tenant', 'remove', '1'], 2, /unknown tenant command "remove"/],
       [['tenant', 'create'], 2, /tenant create needs a NAME/],
       [['launch'], 2, /unknown command "launch"/],
