@@ -7,18 +7,12 @@ import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Db } from '../store/db';
 import { upsertRecords, UpsertKind } from '../admin/upsertService';
+import { CSV_COLUMNS, REQUIRED_CSV_COLUMN } from './csvColumns';
 import { createProgress } from './progress';
 import { UsageError } from './verb';
 
 const CHUNK = 500;
 
-/** The header each kind takes; externalId is the only column a file must have. */
-export const CSV_COLUMNS: Record<UpsertKind, string[]> = {
-  companies: ['externalId', 'name', 'domains'],
-  assets: ['externalId', 'name', 'companyExternalId'],
-  projects: ['externalId', 'name', 'companyExternalId'],
-};
-const REQUIRED_COLUMN = 'externalId';
 
 /** A file that cannot be read or parsed: exit 1, as the fault is not in how the command was typed. */
 export class ImportError extends Error {}
@@ -30,7 +24,7 @@ function checkedHeader(kind: UpsertKind, file: string, header: string[]): string
     if (!CSV_COLUMNS[kind].includes(column)) throw new UsageError(`${file}: the header's column ${index + 1}, "${column}", is not a column of ${kind} (${takes}); nothing was imported`);
     if (header.indexOf(column) !== index) throw new UsageError(`${file}: the header names "${column}" twice; nothing was imported`);
   });
-  if (!header.includes(REQUIRED_COLUMN)) throw new UsageError(`${file}: the header has no "${REQUIRED_COLUMN}" column, which every row needs (${takes}); nothing was imported`);
+  if (!header.includes(REQUIRED_CSV_COLUMN)) throw new UsageError(`${file}: the header has no "${REQUIRED_CSV_COLUMN}" column, which every row needs (${takes}); nothing was imported`);
   return header;
 }
 

@@ -1,6 +1,5 @@
 /** `activityd start|receiver|worker|migrate`: the daemon's processes, and the schema they need. */
-import { migrateToLatest } from '../store/migrate';
-import { runDaemon, DaemonRole } from '../daemon/runDaemon';
+import type { DaemonRole } from '../daemon/runDaemon';
 import { printJson, withDatabase } from './runtime';
 import type { Verb } from './verb';
 
@@ -12,6 +11,8 @@ function daemonVerb(role: DaemonRole, summary: string, details: string): Verb {
     summary,
     details: `${details} ${RUNS_UNTIL_STOPPED}`,
     async run(config) {
+      // Loaded here, not at the top: the daemon's modules take a second of CPU that --help should not pay.
+      const { runDaemon } = await import('../daemon/runDaemon.js');
       await runDaemon(config, role);
       return -1;
     },
@@ -31,6 +32,7 @@ export const daemonVerbs: Verb[] = [
     summary: 'bring the database schema up to date',
     details: 'Prints {"applied":[...]}, the migrations it ran (none when the schema was current).',
     async run(config) {
+      const { migrateToLatest } = await import('../store/migrate.js');
       printJson({ applied: await withDatabase(config, migrateToLatest) });
       return 0;
     },

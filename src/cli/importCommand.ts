@@ -1,7 +1,7 @@
 /** `activityd import companies|assets|projects FILE.csv --tenant ID`: upserts from a CSV, one verb per kind. */
 import type { UpsertKind } from '../admin/upsertService';
 import { requireTenant } from '../admin/tenantService';
-import { CSV_COLUMNS, importCsv } from './csvImport';
+import { CSV_COLUMNS } from './csvColumns';
 import { printJson, tenantIdFrom, withCurrentDatabase } from './runtime';
 import type { Verb } from './verb';
 
@@ -20,6 +20,7 @@ function importVerb(kind: UpsertKind): Verb {
     run: (config, { args, flags }) => {
       const tenantId = tenantIdFrom(flags.tenant as string, '--tenant');
       return withCurrentDatabase(config, async (db) => {
+        const { importCsv } = await import('./csvImport.js');
         await requireTenant(db, tenantId);
         const summary = await importCsv(db, kind, args[0], tenantId);
         printJson(summary);
