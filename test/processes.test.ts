@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { createTestEnv, openMigrated, waitFor, countRows, onlyOn, TestEnv, ADMIN_TOKEN, TEST_DATABASE, REPO_ROOT } from './support/testEnv';
-import { startInProcess, newTenant, spawnActivityd, spawnWatched, ensureStopped, ChildDaemon, InProcessDaemon } from './support/daemon';
+import { startInProcess, newTenant, spawnActivityd, runActivityd, spawnWatched, ensureStopped, ChildDaemon, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
 import { openIngestQueue } from '../src/queue/ingestQueue';
@@ -317,11 +317,7 @@ describe('processes: the tenant CLI', () => {
     await env.cleanup();
   });
 
-  async function cli(...args: string[]): Promise<{ code: number | null; out: string }> {
-    const child = spawnActivityd(args, env.env);
-    const code = await child.exited;
-    return { code, out: child.output() };
-  }
+  const cli = (...args: string[]) => runActivityd(args, env.env);
 
   it('says to migrate first, then migrates', async () => {
     const early = await cli('tenant', 'list');
