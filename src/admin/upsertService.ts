@@ -14,7 +14,7 @@ const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}
 
 export type UpsertKind = 'companies' | 'assets' | 'projects';
 
-export interface UpsertItem {
+interface UpsertItem {
   externalId: string;
   name?: string;
   domains: string[];
@@ -27,7 +27,7 @@ export interface UpsertSummary {
   rejected: Array<{ index: number; error: string }>;
 }
 
-export function parseDomains(raw: unknown): string[] {
+function parseDomains(raw: unknown): string[] {
   if (!Array.isArray(raw)) throw new FieldError('domains', `must be an array of domains, got ${describe(raw)}`);
   return raw.map((domain, index) => {
     const text = typeof domain === 'string' ? domain.trim().toLowerCase() : '';
@@ -37,7 +37,7 @@ export function parseDomains(raw: unknown): string[] {
   });
 }
 
-export function parseUpsertItem(kind: UpsertKind, raw: unknown): UpsertItem {
+function parseUpsertItem(kind: UpsertKind, raw: unknown): UpsertItem {
   if (!isPlainObject(raw)) throw new FieldError('item', `must be an object, got ${describe(raw)}`);
   const externalId = parseIdentifier('externalId', raw.externalId);
   if (externalId === undefined) throw new FieldError('externalId', 'missing');

@@ -15,7 +15,7 @@ const CHUNK = 500;
 
 
 /** A file that cannot be read or parsed: exit 1, as the fault is not in how the command was typed. */
-export class ImportError extends Error {}
+class ImportError extends Error {}
 
 /** A header with a column the kind does not take (an assets file imported as companies, say) would write rows missing their data. */
 function checkedHeader(kind: UpsertKind, file: string, header: string[]): string[] {
