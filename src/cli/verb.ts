@@ -59,8 +59,10 @@ function parseFailure(verb: Verb, error: Error & { code?: string }): UsageError 
   switch (error.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return new UsageError(`${name}: unknown option ${quoted} (${see}; a value starting with - goes after --)`);
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return new UsageError(`${name}: ${quoted} ${/argument missing/.test(error.message) ? `needs a value (${quoted} ${verb.flags?.[quoted.replace(/^--/, '')]?.value ?? 'VALUE'})` : 'takes no value'}`);
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const flag = verb.flags?.[quoted.replace(/^--/, '')];
+      return new UsageError(flag?.type === 'string' ? `${name}: ${quoted} needs a value (${quoted} ${flag.value})` : `${name}: ${quoted} takes no value`);
+    }
     default:
       return new UsageError(`${name}: ${error.message} (${see})`);
   }
