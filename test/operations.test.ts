@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { waitFor, countRows, onlyOn, TestEnv, ADMIN_TOKEN } from './support/testEnv';
-import { newTenant, spawnActivityd, ensureStopped, InProcessDaemon, ChildDaemon } from './support/daemon';
+import { newTenant, spawnActivityd, runActivityd, ensureStopped, InProcessDaemon, ChildDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
 import { ADMIN_ROUTES } from '../src/admin/routeTable';
@@ -207,11 +207,7 @@ describe('operations: the worker process\'s metrics, status and failed jobs (rea
     (parts) => ({ env, db, daemon: receiver, children: children } = parts),
   );
 
-  async function cli(...args: string[]) {
-    const child = spawnActivityd(args, env.env);
-    const code = await child.exited;
-    return { code, out: child.output() };
-  }
+  const cli = (...args: string[]) => runActivityd(args, env.env);
 
   it('a job that runs out of tries is kept, listed, shown as failed in the delivery log, replayed once by `failed retry`, or discarded', async function () {
     onlyOn(this, 'sqlite', 'it holds the SQLite file lock to make jobs fail');

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { createTestEnv, openMigrated, waitFor, countRows, onlyOn, TestEnv, ADMIN_TOKEN, TEST_DATABASE, REPO_ROOT } from './support/testEnv';
-import { startInProcess, newTenant, spawnActivityd, spawnWatched, ensureStopped, ChildDaemon, InProcessDaemon } from './support/daemon';
+import { startInProcess, newTenant, spawnActivityd, runActivityd, spawnWatched, ensureStopped, ChildDaemon, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
 import { openIngestQueue } from '../src/queue/ingestQueue';
@@ -317,11 +317,7 @@ describe('processes: the tenant CLI', () => {
     await env.cleanup();
   });
 
-  async function cli(...args: string[]): Promise<{ code: number | null; out: string }> {
-    const child = spawnActivityd(args, env.env);
-    const code = await child.exited;
-    return { code, out: child.output() };
-  }
+  const cli = (...args: string[]) => runActivityd(args, env.env);
 
   it('says to migrate first, then migrates', async () => {
     const early = await cli('tenant', 'list');
@@ -388,7 +384,7 @@ describe('processes: the tenant CLI', () => {
       [['tenant', 'create', 'acme'], 1, /a tenant named "acme" already exists/],
       [['tenant', 'enable', 'abc'], 2, /tenant ID must be a whole number, got "abc"/],
       [['tenant', 'disable', '999'], 1, /no tenant with id 999/],
-      [['tenant', 'rotate-token'], 2, /tenant ID must be a whole number, got nothing/],
+      [['tenant', 'rotate-token'], 2, /tenant rotate-token needs an ID/],
       [['tenant', 'remove', '1'], 2, /unknown tenant command "remove"/],
       [['tenant', 'create'], 2, /tenant create needs a NAME/],
       [['launch'], 2, /unknown command "launch"/],

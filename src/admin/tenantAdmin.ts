@@ -1,9 +1,10 @@
-/** Tenants through the admin API, free of Koa. Tokens are shown only when made (creation and rotation). */
+/** Tenants through the admin API: HTTP in and out of tenantService, free of Koa. Tokens are shown only when made. */
 import type { Db } from '../store/db';
-import { changeTenantSettings, createTenant, getTenant, getTenantSettings, listTenants, rotateTenantToken, setTenantEnabled, TenantError } from '../store/tenants';
+import { TenantError } from '../store/tenants';
 import { SettingError } from '../tenants/settings';
 import type { HttpResult } from '../receive/httpResult';
-import { AdminRequest, answering, jsonObjectBody, ok, RequestError, tenantIdParam, withTenant } from './params';
+import { AdminRequest, answering, jsonObjectBody, ok, RequestError, tenantIdParam } from './params';
+import { createTenant, listTenants, rotateTenantToken, showTenant, updateTenant } from './tenantService';
 
 /** Tenant errors as HTTP: not found 404, name taken 409, invalid 400. */
 async function tenantCall(work: () => Promise<HttpResult>): Promise<HttpResult> {
@@ -21,7 +22,7 @@ async function tenantCall(work: () => Promise<HttpResult>): Promise<HttpResult> 
 export function createTenantRequest(db: Db, { body }: AdminRequest): Promise<HttpResult> {
   return tenantCall(async () => {
     const { name } = jsonObjectBody(body);
-    const tenant = await createTenant(db, name as string);
+    const tenant = await createTenant(db, name);
     return ok({ id: tenant.id, name: tenant.name, token: tenant.token, enabled: tenant.enabled }, 201);
   });
 }
@@ -45,17 +46,13 @@ export function patchTenantRequest(db: Db, { params, body }: AdminRequest): Prom
     const patch = jsonObjectBody(body);
     const unknown = Object.keys(patch).filter((key) => key !== 'enabled' && key !== 'settings');
     if (unknown.length > 0) throw new RequestError(`${unknown[0]}: not a tenant field (use enabled, settings)`);
-    if (!(await getTenant(db, id))) throw new TenantError(`no tenant with id ${id}`, 'not_found');
+    let settings: Record<string, string> | undefined;
     if (patch.settings !== undefined) {
       if (typeof patch.settings !== 'object' || patch.settings === null || Array.isArray(patch.settings)) throw new RequestError('settings: must be an object of setting: value');
-      const changes = Object.fromEntries(Object.entries(patch.settings).map(([key, value]) => [key, settingText(key, value)]));
-      await changeTenantSettings(db, id, changes);
+      settings = Object.fromEntries(Object.entries(patch.settings).map(([key, value]) => [key, settingText(key, value)]));
     }
-    if (patch.enabled !== undefined) {
-      if (typeof patch.enabled !== 'boolean') throw new RequestError('enabled: must be true or false');
-      await setTenantEnabled(db, id, patch.enabled);
-    }
-    return ok({ ...(await getTenant(db, id)), settings: await getTenantSettings(db, id) });
+    if (patch.enabled !== undefined && typeof patch.enabled !== 'boolean') throw new RequestError('enabled: must be true or false');
+    return ok(await updateTenant(db, id, { enabled: patch.enabled as boolean | undefined, settings }));
   });
 }
 
@@ -64,5 +61,5 @@ export function rotateTokenRequest(db: Db, { params }: AdminRequest): Promise<Ht
 }
 
 export function showTenantRequest(db: Db, { params }: AdminRequest): Promise<HttpResult> {
-  return withTenant(db, params.tenantId, async (tenantId) => ok({ ...(await getTenant(db, tenantId)), settings: await getTenantSettings(db, tenantId) }));
+  return tenantCall(async () => ok(await showTenant(db, tenantIdParam(params.tenantId))));
 }

@@ -1,55 +1,33 @@
-/**
- * `activityd import companies|assets|projects FILE.csv --tenant ID`: a CSV with a header row (externalId, name,
- * and domains for companies — separated by ; or spaces — or companyExternalId for assets and projects), upserted
- * in chunks with a progress bar; refused rows are reported with their line numbers.
- */
-import fs from 'node:fs';
-import { parse } from 'csv-parse/sync';
-import type { Db } from '../store/db';
-import { FieldError } from '../normalize/activityEvent';
-import { parseUpsertItem, upsertItems, UpsertItem, UpsertKind } from '../admin/upserts';
-import { createProgress } from './progress';
+/** `activityd import companies|assets|projects FILE.csv --tenant ID`: upserts from a CSV, one verb per kind. */
+import type { UpsertKind } from '../admin/upsertService';
+import { requireTenant } from '../admin/tenantService';
+import { CSV_COLUMNS } from './csvColumns';
+import { printJson, tenantIdFrom, withCurrentDatabase } from './runtime';
+import type { Verb } from './verb';
 
-const CHUNK = 500;
+const DOMAINS_NOTE = ' (domains separated by ; or spaces)';
 
-export class ImportError extends Error {}
-
-export async function importCsv(db: Db, kind: UpsertKind, file: string, tenantId: number) {
-  let records: Array<{ record: Record<string, string>; info: { lines: number } }>;
-  try {
-    records = parse(fs.readFileSync(file), { columns: true, info: true, skip_empty_lines: true, trim: true, bom: true });
-  } catch (error) {
-    throw new ImportError(`${file}: ${(error as Error).message}`);
-  }
-  const refused: Array<{ line: number; error: string }> = [];
-  const valid: Array<{ index: number; item: UpsertItem }> = [];
-  for (const { record, info } of records) {
-    const raw = {
-      externalId: record.externalId,
-      name: record.name || undefined,
-      domains: kind === 'companies' && record.domains ? record.domains.split(/[;\s]+/).filter(Boolean) : [],
-      companyExternalId: record.companyExternalId || undefined,
-    };
-    try {
-      // The line a record ends on; a header takes line 1.
-      valid.push({ index: info.lines, item: parseUpsertItem(kind, raw) });
-    } catch (error) {
-      if (!(error instanceof FieldError)) throw error;
-      refused.push({ line: info.lines, error: error.message });
-    }
-  }
-  const progress = createProgress(records.length, `importing ${kind}`);
-  progress.advance(refused.length);
-  let created = 0;
-  let updated = 0;
-  for (let start = 0; start < valid.length; start += CHUNK) {
-    const chunk = valid.slice(start, start + CHUNK);
-    const summary = await upsertItems(db, kind, tenantId, chunk);
-    created += summary.created;
-    updated += summary.updated;
-    refused.push(...summary.rejected.map(({ index, error }) => ({ line: index, error })));
-    progress.advance(chunk.length);
-  }
-  progress.finish();
-  return { rows: records.length, created, updated, refused: refused.sort((a, b) => a.line - b.line) };
+function importVerb(kind: UpsertKind): Verb {
+  return {
+    words: ['import', kind],
+    summary: `upsert ${kind} from a CSV`,
+    details:
+      `The header row names the columns: ${CSV_COLUMNS[kind].join(',')}${kind === 'companies' ? DOMAINS_NOTE : ''}, in any order; externalId is required, the others may be left out. ` +
+      'A missing externalId column or a column of another kind stops the import before any row is written (exit 2). ' +
+      'A progress bar goes to stderr; prints {"rows","created","updated","refused":[{"line","error"}]} (exit 1 if any row was refused).',
+    args: [{ name: 'FILE.csv', about: 'the CSV file, with a header row' }],
+    flags: { tenant: { type: 'string', value: 'ID', required: true, about: 'the tenant the rows belong to' } },
+    run: (config, { args, flags }) => {
+      const tenantId = tenantIdFrom(flags.tenant as string, '--tenant');
+      return withCurrentDatabase(config, async (db) => {
+        const { importCsv } = await import('./csvImport.js');
+        await requireTenant(db, tenantId);
+        const summary = await importCsv(db, kind, args[0], tenantId);
+        printJson(summary);
+        return summary.refused.length > 0 ? 1 : 0;
+      });
+    },
+  };
 }
+
+export const importVerbs: Verb[] = [importVerb('companies'), importVerb('assets'), importVerb('projects')];

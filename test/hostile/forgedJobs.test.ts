@@ -6,7 +6,7 @@ import { request } from '../support/http';
 import { ADMIN_TOKEN, countRows, waitFor } from '../support/testEnv';
 import { openQueueHandle, QueueHandle } from '../../src/daemon/queueHandle';
 import { createLogger } from '../../src/log';
-import { listFailed } from '../../src/cli/queueCommands';
+import { listFailed } from '../../src/cli/queueOperations';
 import { finishDelivery, startDelivery } from '../../src/deliveries/deliveryRecord';
 import type { StoredJob } from '../../src/queue/ingestQueue';
 

@@ -88,6 +88,23 @@ export function spawnWatched(command: string, args: string[], env: Record<string
   };
 }
 
+/**
+ * Runs an activityd command to its end: its exit code and its output (stdout and stderr). A command still running
+ * after `timeoutMs` (one that started a daemon instead of answering) is stopped, and the test fails.
+ */
+export async function runActivityd(args: string[], env: Record<string, string>, timeoutMs = 30000): Promise<{ code: number | null; out: string }> {
+  const child = spawnActivityd(args, env);
+  let timer: NodeJS.Timeout | undefined;
+  const outlived = new Promise<'running'>((resolve) => (timer = setTimeout(() => resolve('running'), timeoutMs)));
+  const code = await Promise.race([child.exited, outlived]);
+  clearTimeout(timer);
+  if (code === 'running') {
+    await ensureStopped(child);
+    throw new Error(`activityd ${args.join(' ')} still ran after ${timeoutMs} ms; output:\n${child.output().slice(-2000)}`);
+  }
+  return { code, out: child.output() };
+}
+
 /** Stops a child with SIGTERM (SIGKILL if it will not), for test teardown. */
 export async function ensureStopped(daemon: ChildDaemon | undefined): Promise<void> {
   if (!daemon || daemon.child.exitCode !== null || daemon.child.signalCode !== null) return;

@@ -1,4 +1,4 @@
-/** `activityd status` and `activityd failed list|retry|discard`: the queue as operators see it. */
+/** The queue as operators see it: counts for `activityd status`, and failed jobs to list, retry or discard. */
 import type { Queue } from 'bullmq';
 import type { Db } from '../store/db';
 import type { StoredJob } from '../queue/ingestQueue';

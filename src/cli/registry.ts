@@ -1,0 +1,9 @@
+/** Every verb of the activityd command, in the order --help lists them. */
+import { daemonVerbs } from './daemonCommands';
+import { tenantVerbs } from './tenantCommands';
+import { statusVerbs } from './statusCommand';
+import { failedVerbs } from './failedCommands';
+import { importVerbs } from './importCommand';
+import type { Verb } from './verb';
+
+export const VERBS: Verb[] = [...daemonVerbs, ...tenantVerbs, ...statusVerbs, ...failedVerbs, ...importVerbs];

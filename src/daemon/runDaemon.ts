@@ -1,0 +1,43 @@
+/** Starts one of activityd's processes (`start`: receiver and worker; `receiver`; `worker`) and keeps it until a signal stops it. */
+import type { Config } from '../../config';
+import { createLogger } from '../log';
+import { openDatabase } from '../store/db';
+import { assertSchemaCurrent, migrateToLatest } from '../store/migrate';
+import { startDaemon } from './daemon';
+import { createDefaultTenantIfEmpty } from './defaultTenant';
+import { announceReady, stopOnSignals } from './signals';
+import { describeDatabase, startupStep } from './startupFailure';
+
+export type DaemonRole = 'start' | 'receiver' | 'worker';
+
+export async function runDaemon(config: Config, role: DaemonRole): Promise<void> {
+  const log = createLogger(config, role === 'start' ? 'activityd' : `activityd-${role}`);
+  const database = `the database (${describeDatabase(config.DATABASE_URL)}, DATABASE_URL)`;
+  const db = await startupStep(`${database} cannot be opened`, () => openDatabase(config));
+  try {
+    await startupStep(`${database} is not usable`, async () => {
+      if (role !== 'start') return assertSchemaCurrent(db);
+      const applied = await migrateToLatest(db);
+      if (applied.length > 0) log.info({ applied }, 'database migrated');
+    });
+    if (role === 'start') {
+      const announcement = await createDefaultTenantIfEmpty(db, config);
+      if (announcement) process.stdout.write(announcement + '\n');
+    }
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  const starting = startDaemon(config, db, log, role);
+  // Signals are handled from the first moment: one arriving during start-up stops what has started.
+  stopOnSignals(log, async () => {
+    const daemon = await starting.catch(() => undefined);
+    await daemon?.stop(config.SHUTDOWN_TIMEOUT_MS);
+    await db.destroy();
+  });
+  await starting.catch(async (error) => {
+    await db.destroy();
+    throw error;
+  });
+  announceReady();
+}
