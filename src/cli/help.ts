@@ -46,6 +46,6 @@ export function overview(verbs: Verb[]): string {
   return [
     'Usage: activityd <command>',
     commandList(verbs),
-    'Run "activityd <command> --help" for a command\'s arguments and options.\nSettings come from environment variables; see README.md. Exit codes: 0 done, 1 failed, 2 bad usage or an invalid setting.',
+    'Run "activityd <command> --help" for a command\'s arguments and options.\nSettings come from environment variables; see docs/configuration.md. Exit codes: 0 done, 1 failed, 2 bad usage or an invalid setting.',
   ].join('\n\n') + '\n';
 }
