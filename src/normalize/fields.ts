@@ -47,11 +47,20 @@ export function parseInsertId(field: string, value: unknown): string | undefined
   return checkedIdentifier(field, text, 255);
 }
 
-/** A number becomes its shortest decimal text, as JavaScript writes it (42 -> "42", 1.50 -> "1.5"). */
+/**
+ * A number becomes its shortest decimal text, as JavaScript writes it (42 -> "42", 1.50 -> "1.5"). JSON numbers
+ * are read as doubles, so an integer past 2^53 - 1 has already lost digits (12345678901234567891 arrives as
+ * 12345678901234567000, the same as its neighbours): such a number, and one only written with an exponent, is
+ * refused rather than taken as another id.
+ */
 function identifierText(field: string, value: unknown): string {
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  throw new FieldError(field, `must be a string or a number, got ${describe(value)}`);
+  if (typeof value !== 'number') throw new FieldError(field, `must be a string or a number, got ${describe(value)}`);
+  const text = String(value);
+  if (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value)) || /e/i.test(text)) {
+    throw new FieldError(field, `the number ${text} cannot be read exactly (numbers beyond ${Number.MAX_SAFE_INTEGER} lose digits in JSON): send this id as a string`);
+  }
+  return text;
 }
 
 function checkedIdentifier(field: string, text: string, maxLength: number): string {

@@ -215,4 +215,28 @@ describe('hostile fields: numbers, invisible characters, lengths, colliding keys
     assert.equal(httpApi.status, 400, httpApi.text);
     assert.deepEqual(httpApi.body.events_with_invalid_fields, { $insert_id: [0] });
   });
+  it('a number id JSON cannot carry exactly (past 2^53 - 1, or written with an exponent) is refused naming the field, never taken as its neighbour', async () => {
+    const raw = `[
+      {"externalId": "big-ids", "action": "big-ids", "insertId": 9007199254740993},
+      {"externalId": "big-ids", "action": "big-ids", "insertId": 9007199254740992},
+      {"externalId": 12345678901234567891, "action": "big-ids", "insertId": "big-a"},
+      {"externalId": 1e21, "action": "big-ids", "insertId": "big-b"},
+      {"externalId": 1e400, "action": "big-ids", "insertId": "big-c"},
+      {"externalId": "big-ids", "action": "big-ids", "insertId": 9007199254740991},
+      {"externalId": 42, "action": "big-ids", "insertId": "big-sentinel"}
+    ]`;
+    const reply = await request(`${daemon.baseUrl}/analytics/${tenant.token}`, { raw });
+    assert.equal(reply.status, 202, reply.text);
+    assert.deepEqual(reply.body.rejected.map((rejection: { index: number; error: string }) => [rejection.index, rejection.error.split(':')[0]]), [
+      [0, 'insertId'],
+      [1, 'insertId'],
+      [2, 'externalId'],
+      [3, 'externalId'],
+      [4, 'externalId'],
+    ]);
+    assert.match(reply.body.rejected[0].error, /cannot be read exactly .* send this id as a string/);
+    await storedWith('big-sentinel');
+    const stored = (await activities({ action: 'big-ids' })).map((row) => row.insert_id);
+    assert.deepEqual(stored, ['9007199254740991', 'big-sentinel']);
+  });
 });
