@@ -7,7 +7,7 @@
 import type { RedisClient } from '../queue/redis';
 import type { Logger } from '../log';
 import type { DeliveryRecord, JobDelivery } from './deliveryRecord';
-import { sealText } from '../queue/jobCipher';
+import { sealText } from '../sealing';
 
 export type OutboxEntry =
   | { kind: 'record'; record: DeliveryRecord }

@@ -7,7 +7,7 @@ import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { pruneDeliveries, writeOutboxEntries } from '../store/deliveries';
 import { deliveryListKey, OUTBOX_CONTEXT, OutboxEntry } from '../deliveries/deliveryOutbox';
-import { openText, SealedPayloadError } from '../queue/jobCipher';
+import { openText, SealedPayloadError } from '../sealing';
 
 const DRAIN_EVERY_MS = 1000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
