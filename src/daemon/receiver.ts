@@ -8,7 +8,7 @@ import type { Logger } from '../log';
 import { startTenantDirectory } from '../tenants/directory';
 import { createApp } from '../http/app';
 import { listen } from '../http/listen';
-import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
+import type { DeliveryOutbox } from '../queue/deliveryOutbox';
 import { answerClientErrors } from '../http/clientErrors';
 import { createRateLimiter } from '../receive/rateLimit';
 import { createBodyBudget } from '../receive/bodyBudget';

@@ -6,7 +6,7 @@ import type { RedisClient } from '../queue/redis';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { pruneDeliveries, writeOutboxEntries } from '../store/deliveries';
-import { deliveryListKey, OUTBOX_CONTEXT, OutboxEntry } from '../deliveries/deliveryOutbox';
+import { deliveryListKey, OUTBOX_CONTEXT, OutboxEntry } from '../queue/deliveryOutbox';
 import { openText, SealedPayloadError } from '../sealing';
 
 const DRAIN_EVERY_MS = 1000;

@@ -13,7 +13,7 @@ import { isTransientFailure } from './failures';
 import { TimedOut, withTimeout } from '../timeouts';
 import type { Registry } from 'prom-client';
 import { createWorkerMetrics } from '../metrics/workerMetrics';
-import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
+import type { DeliveryOutbox } from '../queue/deliveryOutbox';
 import { envelopeProblem, eventsProblem } from './jobShape';
 import { createTenantCheck } from './knownTenants';
 

@@ -12,7 +12,7 @@ import type { BodyBudget } from './bodyBudget';
 import type { Logger } from '../log';
 import type { RepeatedWarning } from '../repeatedWarning';
 import type { TenantSettings } from '../tenants/settings';
-import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
+import type { DeliveryOutbox } from '../queue/deliveryOutbox';
 import { DeliveryStart, finishDelivery } from '../deliveries/deliveryRecord';
 import type { ReceiverMetrics } from '../metrics/receiverMetrics';
 import { HttpResult } from './httpResult';

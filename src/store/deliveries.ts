@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import type { Db } from './db';
 import type { DeliveryRecord } from '../deliveries/deliveryRecord';
-import type { OutboxEntry } from '../deliveries/deliveryOutbox';
+import type { OutboxEntry } from '../queue/deliveryOutbox';
 import { takeWriteLock } from './locks';
 import { chunks } from './chunks';
 import { insertRowsSkippingConflicts } from './manyValues';

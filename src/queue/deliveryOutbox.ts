@@ -4,9 +4,9 @@
  * SQL and a failure is still recorded when the database is what failed. While Redis is unreachable they wait in
  * memory (up to MAX_BUFFERED_BYTES) and go out once it is back.
  */
-import type { RedisClient } from '../queue/redis';
+import type { RedisClient } from './redis';
 import type { Logger } from '../log';
-import type { DeliveryRecord, JobDelivery } from './deliveryRecord';
+import type { DeliveryRecord, JobDelivery } from '../deliveries/deliveryRecord';
 import { sealText } from '../sealing';
 
 export type OutboxEntry =
