@@ -2,7 +2,7 @@
 import type { Db } from '../store/db';
 import { getTenant } from '../store/tenants';
 import { decodeCursor, PageRequest } from '../store/readQueries';
-import { errorResult, HttpResult } from '../receive/httpResult';
+import { errorResult, HttpResult } from '../http/result';
 import { parseDate, parseEmail, describe, isPlainObject } from '../normalize/fields';
 import type { AdminRoute } from './routeTable';
 

@@ -2,7 +2,7 @@
 import type { Db } from '../store/db';
 import { changeTenantSettings, createTenant, getTenant, getTenantSettings, listTenants, rotateTenantToken, setTenantEnabled, TenantError } from '../store/tenants';
 import { SettingError } from '../tenants/settings';
-import type { HttpResult } from '../receive/httpResult';
+import type { HttpResult } from '../http/result';
 import { AdminRequest, answering, jsonObjectBody, ok, RequestError, tenantIdParam, withTenant } from './params';
 
 /** Tenant errors as HTTP: not found 404, name taken 409, invalid 400. */

@@ -11,7 +11,7 @@ import { listen } from '../http/listen';
 import type { DeliveryOutbox } from '../queue/deliveryOutbox';
 import { answerClientErrors } from '../http/clientErrors';
 import { createRateLimiter } from '../receive/rateLimit';
-import { createBodyBudget } from '../receive/bodyBudget';
+import { createBodyBudget } from '../http/bodyBudget';
 import { createReceiverMetrics } from '../metrics/receiverMetrics';
 import type { QueueHandle } from './queueHandle';
 import { startupStep } from './startupFailure';
