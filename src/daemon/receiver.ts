@@ -6,7 +6,7 @@ import type { Config } from '../../config';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { startTenantDirectory } from '../tenants/directory';
-import { createApp } from '../http/app';
+import { createApp } from './receiverApp';
 import { listen } from '../http/listen';
 import type { DeliveryOutbox } from '../queue/deliveryOutbox';
 import { answerClientErrors } from '../http/clientErrors';

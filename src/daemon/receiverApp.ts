@@ -8,7 +8,8 @@ import { loggablePath, Logger } from '../log';
 import { ingestRoutes } from '../receive/ingestRoutes';
 import { adminRoutes } from '../admin/adminRoutes';
 import { boardMiddleware } from '../admin/board';
-import { opsRoutes } from './opsRoutes';
+import { opsRoutes } from '../http/opsRoutes';
+import { checkReadiness } from './readiness';
 import type { IngestDeps } from '../receive/ingestRequest';
 
 export interface AppDeps {
@@ -58,7 +59,7 @@ export function createApp(deps: AppDeps): Koa {
   });
   const ingest = ingestRoutes(deps.ingest, deps.maxBodyBytes);
   const admin = adminRoutes({ db: deps.db, adminToken: deps.adminToken, log: deps.log });
-  const ops = opsRoutes(deps.registry, deps.redis, deps.db);
+  const ops = opsRoutes(deps.registry, () => checkReadiness(deps.redis, deps.db));
   app.use(boardMiddleware(deps.queues, deps.adminToken));
   app.use(ops.routes());
   app.use(ingest.routes()).use(ingest.allowedMethods());
