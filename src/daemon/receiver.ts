@@ -12,7 +12,7 @@ import type { DeliveryOutbox } from '../queue/deliveryOutbox';
 import { answerClientErrors } from '../http/clientErrors';
 import { createRateLimiter } from '../receive/rateLimit';
 import { createBodyBudget } from '../http/bodyBudget';
-import { createReceiverMetrics } from '../metrics/receiverMetrics';
+import { createReceiverMetrics } from '../receive/receiverMetrics';
 import type { QueueHandle } from './queueHandle';
 import { startupStep } from './startupFailure';
 import { repeatedWarning } from '../repeatedWarning';

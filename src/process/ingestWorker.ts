@@ -12,7 +12,7 @@ import { createInFlightBudget } from './inFlightBudget';
 import { isTransientFailure } from './failures';
 import { TimedOut, withTimeout } from '../timeouts';
 import type { Registry } from 'prom-client';
-import { createWorkerMetrics } from '../metrics/workerMetrics';
+import { createWorkerMetrics } from './workerMetrics';
 import type { DeliveryOutbox } from '../queue/deliveryOutbox';
 import { envelopeProblem, eventsProblem } from './jobShape';
 import { createTenantCheck } from './knownTenants';

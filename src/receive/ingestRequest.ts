@@ -14,7 +14,7 @@ import type { RepeatedWarning } from '../repeatedWarning';
 import type { TenantSettings } from '../tenants/settings';
 import type { DeliveryOutbox } from '../queue/deliveryOutbox';
 import { DeliveryStart, finishDelivery } from '../deliveries/deliveryRecord';
-import type { ReceiverMetrics } from '../metrics/receiverMetrics';
+import type { ReceiverMetrics } from './receiverMetrics';
 import { HttpResult } from '../http/result';
 import { BodyDecodeError, decodeBody } from './decodeBody';
 import { rejectionFields } from '../deliveries/rejectionList';
