@@ -28,23 +28,46 @@ export type EndUserDecision =
 export class KnownEndUsers {
   private readonly byExternalId = new Map<string, KnownEndUser>();
   private readonly byEmail = new Map<string, KnownEndUser[]>();
+  /** The email each user is indexed under: the user object is changed in place, so its old email is gone by the time it is remembered again. */
+  private readonly indexedEmail = new Map<number, string>();
+  private readonly knownIds = new Set<number>();
 
   constructor(users: Iterable<KnownEndUser> = []) {
     for (const user of users) this.remember(user);
   }
 
+  /** Indexes a new or changed user; an email it no longer has stops finding it, as it would in the table. */
   remember(user: KnownEndUser): void {
+    this.knownIds.add(user.id);
     if (user.externalId !== null) this.byExternalId.set(user.externalId, user);
+    const previous = this.indexedEmail.get(user.id);
+    if (previous !== undefined && previous !== user.email) {
+      const left = this.withEmail(previous).filter((other) => other.id !== user.id);
+      if (left.length > 0) this.byEmail.set(previous, left);
+      else this.byEmail.delete(previous);
+      this.indexedEmail.delete(user.id);
+    }
     if (user.email !== null) {
-      const sameEmail = (this.byEmail.get(user.email) ?? []).filter((other) => other.id !== user.id);
+      const sameEmail = this.withEmail(user.email).filter((other) => other.id !== user.id);
       sameEmail.push(user);
       sameEmail.sort((a, b) => a.id - b.id);
       this.byEmail.set(user.email, sameEmail);
+      this.indexedEmail.set(user.id, user.email);
     }
   }
 
   withExternalId(externalId: string): KnownEndUser | undefined {
     return this.byExternalId.get(externalId);
+  }
+
+  /** Ids of the known users. */
+  ids(): number[] {
+    return [...this.knownIds];
+  }
+
+  /** Every email a known user has. */
+  emails(): string[] {
+    return [...this.byEmail.keys()];
   }
 
   /** Users with that email, oldest first. */

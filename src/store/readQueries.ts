@@ -134,7 +134,8 @@ export async function listActivities(db: Db, tenantId: number, filter: ActivityF
 }
 
 export async function listCompanies(db: Db, tenantId: number, request: PageRequest) {
-  const query = db('companies').where('tenant_id', tenantId).select('id', 'external_id', 'name');
+  // A company no event has named yet has no name stored, and reads as named by its externalId.
+  const query = db('companies').where('tenant_id', tenantId).select('id', 'external_id', db.raw('COALESCE(name, external_id) AS name'));
   const result = await page(query, request, 'id', (row: Record<string, any>) => ({ id: row.id as number, externalId: row.external_id, name: row.name, domains: [] as string[] }));
   const domains: Array<{ company_id: number; domain: string }> = await db('company_domains')
     .whereIn('company_id', result.data.map((company) => company.id))

@@ -9,7 +9,7 @@ import type { ActivityEvent } from '../normalize/activityEvent';
 import type { KnownEndUser } from '../identity/endUserRules';
 import { businessDomain } from '../identity/freeMailDomains';
 import { keepsAction, readSettings, TenantSettings } from '../tenants/settings';
-import { lockIdentities, takeWriteLock } from './locks';
+import { lockKeys, takeWriteLock } from './locks';
 import { assignPrimaryCompany, loadEndUsers, resolveEndUser } from './endUsers';
 import { addCompanyDomain, companiesByDomain, findOrCreateCompanies } from './companies';
 import { findOrCreateOwned } from './ownedRecords';
@@ -66,7 +66,8 @@ export async function writeBatch(db: Db, entries: BatchEntry[]): Promise<EventOu
 /** The delivery log's part of the batch, in the same transaction: request records, and every outcome but "stored" (a stored event is its activity). */
 async function recordDeliveries(trx: Knex.Transaction, entries: BatchEntry[], outcomes: EventOutcome[][]): Promise<void> {
   const now = Date.now();
-  await insertDeliveryRecords(trx, entries.flatMap((entry) => entry.delivery?.record ?? []));
+  // In id order, as the outcomes below: a job run twice at once (its worker thought dead) locks its rows in one order.
+  await insertDeliveryRecords(trx, entries.flatMap((entry) => entry.delivery?.record ?? []).sort((a, b) => compareText(a.id, b.id)));
   const rows: EventOutcomeRow[] = [];
   for (const [entryIndex, entry] of entries.entries()) {
     const { delivery } = entry;
@@ -77,9 +78,17 @@ async function recordDeliveries(trx: Knex.Transaction, entries: BatchEntry[], ou
       if (outcome !== 'stored') rows.push({ deliveryId: delivery.id, index: delivery.indexes[eventIndex], insertId: event.insertId, outcome });
     });
   }
-  await recordEventOutcomes(trx, rows, now);
+  await recordEventOutcomes(trx, rows.sort((a, b) => compareText(a.deliveryId, b.deliveryId) || a.index - b.index), now);
 }
 
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * One tenant's events, with the result of writing them one at a time in arrival order: its locks first (records,
+ * then domains), then the insert ids already taken, people, companies and activities, and the filter's counters last.
+ */
 async function writeTenantEvents(trx: Knex.Transaction, tenantId: number, pending: PendingEvent[], outcomes: EventOutcome[][]): Promise<void> {
   const settings = await tenantSettings(trx, tenantId);
   const now = Date.now();
@@ -93,20 +102,45 @@ async function writeTenantEvents(trx: Knex.Transaction, tenantId: number, pendin
       kept.push(item);
     }
   }
+  await lockKeys(trx, tenantId, 'records', recordKeys(kept));
+  const fresh = await withoutStoredInsertIds(trx, tenantId, kept, outcomes);
+  if (fresh.length > 0) await writeFreshEvents(trx, tenantId, settings, fresh, outcomes, now);
+  // Last, after this tenant's locks (tenants go in id order): this row lock is never held while waiting for a lock.
   await countFiltered(trx, tenantId, filtered, now);
+}
 
+/** The records an event may read or change, as lock keys: an event whose insert id is taken meanwhile must see it. */
+function* recordKeys(items: PendingEvent[]): Generator<string> {
+  for (const { event } of items) {
+    if (event.externalId !== undefined) yield `externalId:${event.externalId}`;
+    if (event.email !== undefined) yield `email:${event.email}`;
+    if (event.kind !== 'identify') yield `insertId:${event.insertId}`;
+    if (event.companyExternalId !== undefined) yield `company:${event.companyExternalId}`;
+    if (event.assetExternalId !== undefined) yield `asset:${event.assetExternalId}`;
+    if (event.projectExternalId !== undefined) yield `project:${event.projectExternalId}`;
+  }
+}
+
+/** The second round's lock keys: the domains a batch may match or learn, and the people its keys found. */
+function* foundKeys(domains: string[], userIds: number[]): Generator<string> {
+  for (const domain of domains) yield `domain:${domain}`;
+  for (const id of userIds) yield `user:${id}`;
+}
+
+/** Events to apply (their insert ids free), in arrival order: each sees what the ones before it did. */
+async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, settings: TenantSettings, fresh: PendingEvent[], outcomes: EventOutcome[][], now: number): Promise<void> {
   const externalIds = new Set<string>();
   const emails = new Set<string>();
-  for (const { event } of kept) {
+  for (const { event } of fresh) {
     if (event.externalId !== undefined) externalIds.add(event.externalId);
     if (event.email !== undefined) emails.add(event.email);
   }
-  await lockIdentities(trx, tenantId, [...[...externalIds].map((id) => `externalId:${id}`), ...[...emails].map((email) => `email:${email}`)]);
-
-  const fresh = await withoutStoredInsertIds(trx, tenantId, kept, outcomes);
-  if (fresh.length === 0) return;
-
-  const known = await loadEndUsers(trx, tenantId, [...externalIds], [...emails]);
+  let known = await loadEndUsers(trx, tenantId, [...externalIds], [...emails]);
+  // Every domain an event may match or teach: of the batch's emails, and of the stored emails of its people.
+  const domains = [...new Set([...emails, ...known.emails()].flatMap((email) => businessDomain(email) ?? []))];
+  // Another batch may have reached one of these people by a key this one did not lock (an identify moving them away
+  // from an email this batch names) and committed since the read: read them again, behind the lock on each person.
+  if (await lockKeys(trx, tenantId, 'found', foundKeys(domains, known.ids()))) known = await loadEndUsers(trx, tenantId, [...externalIds], [...emails]);
   const namedCompanies = await findOrCreateCompanies(
     trx,
     tenantId,
@@ -114,8 +148,7 @@ async function writeTenantEvents(trx: Knex.Transaction, tenantId: number, pendin
     settings.autoCreateCompanies,
     now,
   );
-  const emailOf = (event: ActivityEvent) => event.email ?? (event.externalId !== undefined ? known.withExternalId(event.externalId)?.email : undefined);
-  const domainCompanies = await companiesByDomain(trx, tenantId, [...new Set(fresh.flatMap(({ event }) => businessDomain(emailOf(event)) ?? []))]);
+  const domainCompanies = await companiesByDomain(trx, tenantId, domains);
 
   const activities: Array<{ item: PendingEvent; user: KnownEndUser; companyId: number | null }> = [];
   const learned = new Set<string>();
@@ -137,13 +170,14 @@ async function tenantSettings(trx: Knex.Transaction, tenantId: number): Promise<
   return readSettings(row.settings);
 }
 
+/** One statement, rows in action order: two batches counting the same actions lock their rows in one order. */
 async function countFiltered(trx: Knex.Transaction, tenantId: number, filtered: Map<string, number>, now: number): Promise<void> {
-  for (const [action, count] of filtered) {
-    await trx('filtered_actions')
-      .insert({ tenant_id: tenantId, action, count, last_seen_at: now })
-      .onConflict(['tenant_id', 'action'])
-      .merge({ count: trx.raw('filtered_actions.count + ?', [count]), last_seen_at: now });
-  }
+  if (filtered.size === 0) return;
+  const rows = [...filtered].sort(([a], [b]) => compareText(a, b)).map(([action, count]) => ({ tenant_id: tenantId, action, count, last_seen_at: now }));
+  await trx('filtered_actions')
+    .insert(rows)
+    .onConflict(['tenant_id', 'action'])
+    .merge({ count: trx.raw('filtered_actions.count + excluded.count'), last_seen_at: now });
 }
 
 /** Marks events whose insertId is already stored (or repeated within the batch) as duplicates; returns the rest. Identify events store nothing, so they always apply. */
