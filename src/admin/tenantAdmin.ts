@@ -1,6 +1,7 @@
 /** Tenants through the admin API, free of Koa. Tokens are shown only when made (creation and rotation). */
 import type { Db } from '../store/db';
-import { changeTenantSettings, createTenant, getTenant, getTenantSettings, listTenants, rotateTenantToken, setTenantEnabled, TenantError } from '../store/tenants';
+import { getTenant, listTenants } from '../store/tenants';
+import { changeTenantSettings, createTenant, getTenantSettings, rotateTenantToken, setTenantEnabled, TenantError } from '../tenants/tenantAccounts';
 import { SettingError } from '../tenants/settings';
 import type { HttpResult } from '../http/result';
 import { AdminRequest, answering, jsonObjectBody, ok, RequestError, tenantIdParam, withTenant } from './params';
