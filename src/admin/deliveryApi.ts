@@ -1,6 +1,6 @@
 /** The delivery log's API, free of Koa: what each ingest request was answered, and what became of its events. */
 import type { Db } from '../store/db';
-import { getDelivery, listDeliveries } from '../store/deliveries';
+import { getDelivery, listDeliveries } from '../store/deliveryReads';
 import type { HttpResult } from '../http/result';
 import { AdminRequest, cursorParam, dateParam, integerParam, limitParam, ok, RequestError, withTenant } from './params';
 

@@ -5,7 +5,8 @@
 import type { RedisClient } from '../queue/redis';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
-import { pruneDeliveries, writeOutboxEntries } from '../store/deliveries';
+import { pruneDeliveries } from '../store/deliveryPruning';
+import { writeOutboxEntries } from './outboxEntries';
 import { deliveryListKey, OUTBOX_CONTEXT, OutboxEntry } from '../queue/deliveryOutbox';
 import { openText, SealedPayloadError } from '../sealing';
 

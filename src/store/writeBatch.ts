@@ -14,7 +14,7 @@ import { assignPrimaryCompany, loadEndUsers, resolveEndUser } from './endUsers';
 import { addCompanyDomain, companiesByDomain, findOrCreateCompanies } from './companies';
 import { findOrCreateOwned } from './ownedRecords';
 import { inValues, insertRowsSkippingConflicts } from './manyValues';
-import { clearFailedOutcomes, EventOutcomeRow, insertDeliveryRecords, recordEventOutcomes } from './deliveries';
+import { clearFailedOutcomes, EventOutcomeRow, insertDeliveryRecords, recordEventOutcomes } from './deliveryWrites';
 import type { JobDelivery } from '../deliveries/deliveryRecord';
 
 export interface BatchEntry {
