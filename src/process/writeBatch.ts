@@ -4,17 +4,17 @@
  * storing an event twice.
  */
 import type { Knex } from 'knex';
-import type { Db } from './db';
+import type { Db } from '../store/db';
 import type { ActivityEvent } from '../normalize/activityEvent';
 import type { KnownEndUser } from '../identity/endUserRules';
 import { businessDomain } from '../identity/freeMailDomains';
 import { keepsAction, readSettings, TenantSettings } from '../tenants/settings';
-import { lockKeys, takeWriteLock } from './locks';
-import { assignPrimaryCompany, loadEndUsers, resolveEndUser } from './endUsers';
-import { addCompanyDomain, companiesByDomain, findOrCreateCompanies } from './companies';
-import { findOrCreateOwned } from './ownedRecords';
-import { inValues, insertRowsSkippingConflicts } from './manyValues';
-import { clearFailedOutcomes, EventOutcomeRow, insertDeliveryRecords, recordEventOutcomes } from './deliveryWrites';
+import { lockKeys, takeWriteLock } from '../store/locks';
+import { assignPrimaryCompany, loadEndUsers, resolveEndUser } from '../store/endUsers';
+import { addCompanyDomain, companiesByDomain, findOrCreateCompanies } from '../store/companies';
+import { findOrCreateOwned } from '../store/ownedRecords';
+import { inValues, insertRowsSkippingConflicts } from '../store/manyValues';
+import { clearFailedOutcomes, EventOutcomeRow, insertDeliveryRecords, recordEventOutcomes } from '../store/deliveryWrites';
 import type { JobDelivery } from '../deliveries/deliveryRecord';
 
 export interface BatchEntry {
