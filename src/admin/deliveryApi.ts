@@ -2,7 +2,8 @@
 import type { Db } from '../store/db';
 import { getDelivery, listDeliveries } from '../store/deliveryReads';
 import type { HttpResult } from '../http/result';
-import { AdminRequest, cursorParam, dateParam, integerParam, limitParam, ok, RequestError, withTenant } from './params';
+import { RequestError } from '../http/requestError';
+import { AdminRequest, cursorParam, dateParam, integerParam, limitParam, ok, withTenant } from './params';
 
 export function readDeliveries(db: Db, { params, query }: AdminRequest): Promise<HttpResult> {
   return withTenant(db, params.tenantId, async (tenantId) =>

@@ -10,7 +10,8 @@ import { FREE_MAIL_DOMAINS } from '../identity/freeMailDomains';
 import { parseIdentifier, parseText, describe, isPlainObject } from '../normalize/fields';
 import { FieldError } from '../normalize/activityEvent';
 import type { HttpResult } from '../http/result';
-import { AdminRequest, jsonBody, ok, RequestError, withTenant } from './params';
+import { RequestError } from '../http/requestError';
+import { AdminRequest, jsonBody, ok, withTenant } from './params';
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
