@@ -9,7 +9,7 @@ import type { ActivityEvent } from '../normalize/activityEvent';
 import { KnownEndUser, KnownEndUsers } from '../identity/endUserRules';
 import { businessDomain } from '../identity/freeMailDomains';
 import { decideCompany, domainClaimantAfterLearning } from '../identity/companyRules';
-import { keepsAction, readSettings, TenantSettings } from '../tenants/settings';
+import { readSettings, ReadSettings } from '../tenants/settings';
 import { lockKeys, takeWriteLock } from '../store/locks';
 import { assignPrimaryCompany, loadEndUsers } from '../store/endUsers';
 import { addCompanyDomain, companiesByDomain, findOrCreateCompanies } from '../store/companies';
@@ -96,7 +96,7 @@ async function writeTenantEvents(trx: Knex.Transaction, tenantId: number, pendin
   const kept: PendingEvent[] = [];
   const filtered = new Map<string, number>();
   for (const item of pending) {
-    if (item.event.kind !== 'identify' && !keepsAction(settings, item.event.action)) {
+    if (item.event.kind !== 'identify' && !settings.keepsAction(item.event.action)) {
       outcomes[item.entryIndex][item.eventIndex] = 'filtered';
       filtered.set(item.event.action, (filtered.get(item.event.action) ?? 0) + 1);
     } else {
@@ -129,7 +129,7 @@ function* foundKeys(domains: string[], userIds: number[]): Generator<string> {
 }
 
 /** Events to apply (their insert ids free), in arrival order: each sees what the ones before it did. */
-async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, settings: TenantSettings, fresh: PendingEvent[], outcomes: EventOutcome[][], now: number): Promise<void> {
+async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, settings: ReadSettings, fresh: PendingEvent[], outcomes: EventOutcome[][], now: number): Promise<void> {
   const externalIds = new Set<string>();
   const emails = new Set<string>();
   for (const { event } of fresh) {
@@ -164,7 +164,7 @@ async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, setting
   await storeActivities(trx, tenantId, activities, now);
 }
 
-async function tenantSettings(trx: Knex.Transaction, tenantId: number): Promise<TenantSettings> {
+async function tenantSettings(trx: Knex.Transaction, tenantId: number): Promise<ReadSettings> {
   const stored = await storedSettings(trx, tenantId);
   // A job for a tenant that does not exist cannot succeed on retry: a plain Error is a permanent failure.
   if (stored === undefined) throw new Error(`tenant ${tenantId} does not exist`);

@@ -2,7 +2,7 @@
 import type { Db } from '../store/db';
 import { getTenant, insertTenant, loadTenantCredentialRows, storedSettings, Tenant, tenantIdNamed, updateTenant } from '../store/tenants';
 import { generateToken, hashToken } from './tokens';
-import { applySettingChanges, readSettings, TenantSettings } from './settings';
+import { applySettingChanges, readSettings, ReadSettings, TenantSettings } from './settings';
 import { longerThan } from '../characterCount';
 
 export class TenantError extends Error {
@@ -15,7 +15,7 @@ export interface TenantCredential {
   id: number;
   tokenHash: string;
   enabled: boolean;
-  settings: TenantSettings;
+  settings: ReadSettings;
 }
 
 const notFound = (id: number) => new TenantError(`no tenant with id ${id}`, 'not_found');
@@ -52,7 +52,7 @@ export async function loadTenantCredentials(db: Db): Promise<TenantCredential[]>
   return (await loadTenantCredentialRows(db)).map((row) => ({ ...row, settings: readSettings(row.settings) }));
 }
 
-export async function getTenantSettings(db: Db, id: number): Promise<TenantSettings> {
+export async function getTenantSettings(db: Db, id: number): Promise<ReadSettings> {
   const stored = await storedSettings(db, id);
   if (stored === undefined) throw notFound(id);
   return readSettings(stored);
