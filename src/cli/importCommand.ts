@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Db } from '../store/db';
 import { FieldError } from '../normalize/activityEvent';
-import { parseUpsertItem, upsertItems, UpsertItem, UpsertKind } from '../admin/upserts';
+import { parseUpsertItem } from '../admin/upserts';
+import { upsertItems, UpsertItem, UpsertKind } from '../store/catalog';
 import { createProgress } from './progress';
 
 const CHUNK = 500;
