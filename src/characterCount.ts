@@ -1,4 +1,4 @@
-/** Length limits count characters as the README states them: Unicode code points, so an emoji (a surrogate pair) is one, not two UTF-16 units. */
+/** Length limits count characters as docs/events.md states them: Unicode code points, so an emoji (a surrogate pair) is one, not two UTF-16 units. */
 
 /** The number of code points in `text`; an unpaired surrogate counts as one. */
 export function characterCount(text: string): number {

@@ -2,7 +2,7 @@
  * Ids the receiver makes (insert ids for events that came without one, delivery ids): UUIDv7 (RFC 9562), whose
  * first 48 bits are the time in ms. Ids made later sort later, so a unique index on them grows at its right edge
  * instead of at random pages: on SQLite a random UUIDv4 per event dirtied a different index page per row and about
- * doubled the cost of storing an activity (see README, Performance).
+ * doubled the cost of storing an activity (see docs/performance.md).
  */
 import crypto from 'node:crypto';
 

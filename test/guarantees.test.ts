@@ -1,4 +1,4 @@
-/** The README's "Guarantees" name the tests that prove them: each named file exists and has a test of each quoted title. */
+/** docs/guarantees.md names the tests that prove each promise: each named file exists and has a test of each quoted title. */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,11 +10,11 @@ function titlePatterns(source: string): RegExp[] {
   return titles.map((title) => new RegExp('^' + title.split(/\$\{[^}]*\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$'));
 }
 
-describe('README: Guarantees', () => {
+describe('docs/guarantees.md', () => {
   it('every test a promise names exists, in the file it names', () => {
-    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-    const section = readme.split('\n## Guarantees\n')[1]?.split('\n## ')[0];
-    assert.ok(section, 'README has a Guarantees section');
+    const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs/guarantees.md'), 'utf8');
+    const section = doc.split('\n## Guarantees\n')[1]?.split('\n## ')[0];
+    assert.ok(section, 'docs/guarantees.md has a Guarantees section');
     const citations = [...section.matchAll(/`(test\/[\w/.-]+\.test\.ts)`: ((?:"[^"]+"(?:, )?)+)/g)];
     assert.ok(citations.length >= 10, `found ${citations.length} citations`);
     let checked = 0;
