@@ -1,7 +1,7 @@
 /**
  * Writes events from many queue jobs in one transaction (group commit): per tenant one identity pass, bulk lookups
  * of companies, domains, assets and projects, multi-row activity inserts, and insertId as the guard against
- * storing an event twice.
+ * storing an event twice. This is the worker's orchestration: identity/ decides, store/ runs the statements.
  */
 import type { Knex } from 'knex';
 import type { Db } from '../store/db';
