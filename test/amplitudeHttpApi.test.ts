@@ -4,7 +4,7 @@ import { waitFor, countRows, TestEnv } from './support/testEnv';
 import { newTenant, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
-import { changeTenantSettings, setTenantEnabled } from '../src/store/tenants';
+import { changeTenantSettings, setTenantEnabled } from '../src/tenants/tenantAccounts';
 import { useDaemon } from './support/fixtures';
 import { waitForQueueDrained } from './support/settled';
 

@@ -5,7 +5,7 @@ import { newTenant, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { useDaemon, useStore } from './support/fixtures';
 import { Db } from '../src/store/db';
-import { writeBatch } from '../src/store/writeBatch';
+import { writeBatch } from '../src/process/writeBatch';
 import type { ActivityEvent } from '../src/normalize/activityEvent';
 
 const oldMailbox = { email: 'ann@gmail.com', action: 'Old mailbox', insertId: 'old-1' };

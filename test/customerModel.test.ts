@@ -3,7 +3,7 @@ import { waitFor, countRows, ADMIN_TOKEN } from './support/testEnv';
 import { newTenant, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
-import { changeTenantSettings } from '../src/store/tenants';
+import { changeTenantSettings } from '../src/tenants/tenantAccounts';
 import { useDaemon } from './support/fixtures';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };

@@ -3,7 +3,7 @@ import { TEST_DATABASE_NAME } from './support/testEnv';
 import { useStore } from './support/fixtures';
 import { Db } from '../src/store/db';
 import { createGroupCommitter } from '../src/process/groupCommit';
-import type { BatchEntry } from '../src/store/writeBatch';
+import type { BatchEntry } from '../src/process/writeBatch';
 
 describe(`group commit: when the worker writes (real ${TEST_DATABASE_NAME})`, () => {
   let db: Db;

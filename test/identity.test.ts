@@ -3,7 +3,7 @@ import { countRows, TEST_DATABASE_NAME } from './support/testEnv';
 import { newTenant } from './support/daemon';
 import { useStore } from './support/fixtures';
 import { Db } from '../src/store/db';
-import { writeBatch } from '../src/store/writeBatch';
+import { writeBatch } from '../src/process/writeBatch';
 import { ActivityEvent } from '../src/normalize/activityEvent';
 
 let sequence = 0;

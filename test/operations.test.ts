@@ -6,7 +6,7 @@ import { newTenant, spawnActivityd, runActivityd, ensureStopped, InProcessDaemon
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
 import { ADMIN_ROUTES } from '../src/admin/routeTable';
-import { pruneDeliveries } from '../src/store/deliveries';
+import { pruneDeliveries } from '../src/store/deliveryPruning';
 import { useDaemon } from './support/fixtures';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ADMIN_TOKEN } from './support/testEnv';
 import { newTenant, InProcessDaemon } from './support/daemon';
 import { request } from './support/http';
-import { writeBatch } from '../src/store/writeBatch';
+import { writeBatch } from '../src/process/writeBatch';
 import { ActivityEvent } from '../src/normalize/activityEvent';
 import { useDaemon } from './support/fixtures';
 

@@ -4,7 +4,7 @@ import { waitFor, countRows, ADMIN_TOKEN, TEST_DATABASE_NAME } from './support/t
 import { newTenant, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
-import { rotateTenantToken, setTenantEnabled } from '../src/store/tenants';
+import { rotateTenantToken, setTenantEnabled } from '../src/tenants/tenantAccounts';
 import { useDaemon } from './support/fixtures';
 import { settledDeliveries } from './support/settled';
 import { amplitudeExportEvent } from './fixtures/amplitudeExport';

@@ -3,7 +3,7 @@ import { Cluster } from 'ioredis';
 import { parseRedisUrl } from '../config/parsers';
 import { connectRedis, redisClientOptions } from '../src/queue/redis';
 import { queuePrefix } from '../src/queue/ingestQueue';
-import { deliveryListKey } from '../src/deliveries/deliveryOutbox';
+import { deliveryListKey } from '../src/queue/deliveryOutbox';
 
 describe('REDIS_URL: one Redis, Sentinel or Cluster', () => {
   it('reads redis:// and rediss:// as they are, and hides passwords in display', () => {

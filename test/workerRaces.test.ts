@@ -6,7 +6,7 @@ import { post } from './support/http';
 import { Db } from '../src/store/db';
 import { openIngestQueue } from '../src/queue/ingestQueue';
 import { connectRedis } from '../src/queue/redis';
-import { changeTenantSettings } from '../src/store/tenants';
+import { changeTenantSettings } from '../src/tenants/tenantAccounts';
 import { useDaemon } from './support/fixtures';
 
 const CONSUMING = /worker consuming the ingest queue/;

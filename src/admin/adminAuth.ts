@@ -1,11 +1,7 @@
 /** The admin API's credential: "Authorization: Bearer ADMIN_TOKEN", compared in constant time. */
 import { secretsEqual } from '../tenants/tokens';
-import { errorResult, HttpResult } from '../receive/httpResult';
-
-export function bearerToken(authorization: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  return match?.[1];
-}
+import { errorResult, HttpResult } from '../http/result';
+import { bearerToken } from '../http/bearerToken';
 
 /** undefined when allowed; otherwise the 401 to send and the reason to log. */
 export function checkAdmin(adminToken: string, authorization: string | undefined): { result: HttpResult; reason: string } | undefined {

@@ -6,8 +6,8 @@ import { checkAdmin } from './adminAuth';
 import { ADMIN_ROUTES } from './routeTable';
 import { buildOpenApi } from './openapi';
 import { answerRoute, Query } from './params';
-import { BodyReadError, readBody } from '../receive/readBody';
-import { errorResult } from '../receive/httpResult';
+import { readBody } from '../http/readBody';
+import { RequestError } from '../http/requestError';
 import { sendResult } from '../http/sendResult';
 import { exactRouter, mountRoutes, TableRoute } from '../http/routeAccess';
 import { jsonOnlyRefusal } from '../http/jsonOnly';
@@ -39,13 +39,8 @@ export function adminRoutes(deps: { db: Db; adminToken: string; log: Logger }): 
     let body: Buffer | undefined;
     if (route.method !== 'get') {
       const wrongType = jsonOnlyRefusal(ctx.req);
-      if (wrongType) return sendResult(ctx, errorResult(415, wrongType));
-      try {
-        body = await readBody(ctx.req, ADMIN_BODY_LIMIT);
-      } catch (error) {
-        if (!(error instanceof BodyReadError)) throw error;
-        return sendResult(ctx, errorResult(error.status, error.message));
-      }
+      if (wrongType) throw new RequestError(wrongType, 415);
+      body = await readBody(ctx.req, ADMIN_BODY_LIMIT);
     }
     sendResult(ctx, await answerRoute(deps.db, route, { params: ctx.params, query: ctx.query as Query, body }));
   });

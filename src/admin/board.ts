@@ -10,12 +10,12 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
 import { secretsEqual } from '../tenants/tokens';
-import { bearerToken } from './adminAuth';
+import { bearerToken } from '../http/bearerToken';
 import { BOARD_ROUTES, unexpectedParam } from './boardRoutes';
 import { exactRouter, mountRoutes } from '../http/routeAccess';
 import { jsonOnlyRefusal } from '../http/jsonOnly';
 import { sendResult } from '../http/sendResult';
-import { errorResult } from '../receive/httpResult';
+import { errorResult } from '../http/result';
 
 export const BOARD_PATH = '/admin/queues';
 

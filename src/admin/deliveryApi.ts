@@ -1,8 +1,9 @@
 /** The delivery log's API, free of Koa: what each ingest request was answered, and what became of its events. */
 import type { Db } from '../store/db';
-import { getDelivery, listDeliveries } from '../store/deliveries';
-import type { HttpResult } from '../receive/httpResult';
-import { AdminRequest, cursorParam, dateParam, integerParam, limitParam, ok, RequestError, withTenant } from './params';
+import { getDelivery, listDeliveries } from '../store/deliveryReads';
+import type { HttpResult } from '../http/result';
+import { RequestError } from '../http/requestError';
+import { AdminRequest, cursorParam, dateParam, integerParam, limitParam, ok, withTenant } from './params';
 
 export function readDeliveries(db: Db, { params, query }: AdminRequest): Promise<HttpResult> {
   return withTenant(db, params.tenantId, async (tenantId) =>

@@ -2,7 +2,8 @@
 import type { Db } from '../store/db';
 import { getTenant } from '../store/tenants';
 import { decodeCursor, PageRequest } from '../store/readQueries';
-import { errorResult, HttpResult } from '../receive/httpResult';
+import type { HttpResult } from '../http/result';
+import { RequestError } from '../http/requestError';
 import { parseDate, parseEmail, describe, isPlainObject } from '../normalize/fields';
 import type { AdminRoute } from './routeTable';
 
@@ -12,13 +13,6 @@ export interface AdminRequest {
   params: Record<string, string>;
   query: Query;
   body?: Buffer;
-}
-
-/** A request the admin API refuses with 400 (or the given status) and this message. */
-export class RequestError extends Error {
-  constructor(message: string, readonly status = 400) {
-    super(message);
-  }
 }
 
 const MAX_LIMIT = 1000;
@@ -40,10 +34,8 @@ export function checkQueryNames(query: Query, allowed: readonly string[] = []): 
 
 /** Answers one admin route: its query parameters checked against the route table, then its handler. */
 export function answerRoute(db: Db, route: AdminRoute, request: AdminRequest): Promise<HttpResult> {
-  return answering(async () => {
-    checkQueryNames(request.query, route.query);
-    return route.handle(db, request);
-  });
+  checkQueryNames(request.query, route.query);
+  return route.handle(db, request);
 }
 
 export function single(query: Query, name: string): string | undefined {
@@ -116,23 +108,11 @@ export function tenantIdParam(text: string): number {
   return Number(text);
 }
 
-/** Runs `work` for an existing tenant; a RequestError becomes its 4xx answer. */
+/** Runs `work` for an existing tenant. */
 export async function withTenant(db: Db, tenantIdText: string, work: (tenantId: number) => Promise<HttpResult>): Promise<HttpResult> {
-  return answering(async () => {
-    const tenantId = tenantIdParam(tenantIdText);
-    if (!(await getTenant(db, tenantId))) throw new RequestError(`no tenant with id ${tenantId}`, 404);
-    return work(tenantId);
-  });
-}
-
-/** Turns a RequestError thrown by `work` into its answer. */
-export async function answering(work: () => Promise<HttpResult>): Promise<HttpResult> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof RequestError) return errorResult(error.status, error.message);
-    throw error;
-  }
+  const tenantId = tenantIdParam(tenantIdText);
+  if (!(await getTenant(db, tenantId))) throw new RequestError(`no tenant with id ${tenantId}`, 404);
+  return work(tenantId);
 }
 
 export const ok = (body: unknown, status = 200): HttpResult => ({ status, body });

@@ -1,7 +1,7 @@
 /** The read API, free of Koa: validates query parameters (naming the bad one) and returns pages. */
 import type { Db } from '../store/db';
 import { listActivities, listCompanies, listEndUsers, listFilteredActions, listOwned } from '../store/readQueries';
-import type { HttpResult } from '../receive/httpResult';
+import type { HttpResult } from '../http/result';
 import { AdminRequest, dateParam, emailParam, flagParam, ok, pageRequest, single, withTenant } from './params';
 
 export function readEndUsers(db: Db, { params, query }: AdminRequest): Promise<HttpResult> {

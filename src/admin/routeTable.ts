@@ -3,7 +3,7 @@
  * route cannot exist undocumented, and every one says it needs ADMIN_TOKEN (its guard is built from that).
  */
 import type { Db } from '../store/db';
-import type { HttpResult } from '../receive/httpResult';
+import type { HttpResult } from '../http/result';
 import type { AdminRequest } from './params';
 import type { TableRoute } from '../http/routeAccess';
 import { readActivities, readCompanies, readEndUsers, readFilteredActions, readOwned } from './readApi';

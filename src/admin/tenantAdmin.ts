@@ -1,30 +1,14 @@
-/** Tenants through the admin API: HTTP in and out of tenantService, free of Koa. Tokens are shown only when made. */
+/** Tenants through the admin API: HTTP in and out of tenantService, free of Koa; errors are thrown and answered by http/errorAnswers. Tokens are shown only when made. */
 import type { Db } from '../store/db';
-import { TenantError } from '../store/tenants';
-import { SettingError } from '../tenants/settings';
-import type { HttpResult } from '../receive/httpResult';
-import { AdminRequest, answering, jsonObjectBody, ok, RequestError, tenantIdParam } from './params';
+import type { HttpResult } from '../http/result';
+import { RequestError } from '../http/requestError';
+import { AdminRequest, jsonObjectBody, ok, tenantIdParam } from './params';
 import { createTenant, listTenants, rotateTenantToken, showTenant, updateTenant } from './tenantService';
 
-/** Tenant errors as HTTP: not found 404, name taken 409, invalid 400. */
-async function tenantCall(work: () => Promise<HttpResult>): Promise<HttpResult> {
-  return answering(async () => {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof TenantError) throw new RequestError(error.message, { not_found: 404, conflict: 409, invalid: 400 }[error.code]);
-      if (error instanceof SettingError) throw new RequestError(`settings.${error.message}`);
-      throw error;
-    }
-  });
-}
-
-export function createTenantRequest(db: Db, { body }: AdminRequest): Promise<HttpResult> {
-  return tenantCall(async () => {
-    const { name } = jsonObjectBody(body);
-    const tenant = await createTenant(db, name);
-    return ok({ id: tenant.id, name: tenant.name, token: tenant.token, enabled: tenant.enabled }, 201);
-  });
+export async function createTenantRequest(db: Db, { body }: AdminRequest): Promise<HttpResult> {
+  const { name } = jsonObjectBody(body);
+  const tenant = await createTenant(db, name as string);
+  return ok({ id: tenant.id, name: tenant.name, token: tenant.token, enabled: tenant.enabled }, 201);
 }
 
 export async function listTenantsRequest(db: Db): Promise<HttpResult> {
@@ -40,26 +24,24 @@ function settingText(key: string, value: unknown): string {
   throw new RequestError(`settings.${key}: must be a string, a boolean, a list of strings or null`);
 }
 
-export function patchTenantRequest(db: Db, { params, body }: AdminRequest): Promise<HttpResult> {
-  return tenantCall(async () => {
-    const id = tenantIdParam(params.tenantId);
-    const patch = jsonObjectBody(body);
-    const unknown = Object.keys(patch).filter((key) => key !== 'enabled' && key !== 'settings');
-    if (unknown.length > 0) throw new RequestError(`${unknown[0]}: not a tenant field (use enabled, settings)`);
-    let settings: Record<string, string> | undefined;
-    if (patch.settings !== undefined) {
-      if (typeof patch.settings !== 'object' || patch.settings === null || Array.isArray(patch.settings)) throw new RequestError('settings: must be an object of setting: value');
-      settings = Object.fromEntries(Object.entries(patch.settings).map(([key, value]) => [key, settingText(key, value)]));
-    }
-    if (patch.enabled !== undefined && typeof patch.enabled !== 'boolean') throw new RequestError('enabled: must be true or false');
-    return ok(await updateTenant(db, id, { enabled: patch.enabled as boolean | undefined, settings }));
-  });
+export async function patchTenantRequest(db: Db, { params, body }: AdminRequest): Promise<HttpResult> {
+  const id = tenantIdParam(params.tenantId);
+  const patch = jsonObjectBody(body);
+  const unknown = Object.keys(patch).filter((key) => key !== 'enabled' && key !== 'settings');
+  if (unknown.length > 0) throw new RequestError(`${unknown[0]}: not a tenant field (use enabled, settings)`);
+  let settings: Record<string, string> | undefined;
+  if (patch.settings !== undefined) {
+    if (typeof patch.settings !== 'object' || patch.settings === null || Array.isArray(patch.settings)) throw new RequestError('settings: must be an object of setting: value');
+    settings = Object.fromEntries(Object.entries(patch.settings).map(([key, value]) => [key, settingText(key, value)]));
+  }
+  if (patch.enabled !== undefined && typeof patch.enabled !== 'boolean') throw new RequestError('enabled: must be true or false');
+  return ok(await updateTenant(db, id, { enabled: patch.enabled as boolean | undefined, settings }));
 }
 
-export function rotateTokenRequest(db: Db, { params }: AdminRequest): Promise<HttpResult> {
-  return tenantCall(async () => ok(await rotateTenantToken(db, tenantIdParam(params.tenantId))));
+export async function rotateTokenRequest(db: Db, { params }: AdminRequest): Promise<HttpResult> {
+  return ok(await rotateTenantToken(db, tenantIdParam(params.tenantId)));
 }
 
-export function showTenantRequest(db: Db, { params }: AdminRequest): Promise<HttpResult> {
-  return tenantCall(async () => ok(await showTenant(db, tenantIdParam(params.tenantId))));
+export async function showTenantRequest(db: Db, { params }: AdminRequest): Promise<HttpResult> {
+  return ok(await showTenant(db, tenantIdParam(params.tenantId)));
 }

@@ -1,31 +1,17 @@
 /**
  * Upserts of companies (with names and domains) and of assets and projects (with names and their company), free of
- * HTTP: the admin API and the CSV import both call upsertRecords. Each item is checked on its own: valid ones are
- * written, the others refused with their index and reason.
+ * HTTP: the admin API and the CSV import both call upsertRecords. Each item is checked here on its own: valid ones
+ * are written (store/catalog.ts), the others refused with their index and reason.
  */
 import type { Db } from '../store/db';
-import { addCompanyDomain } from '../store/companies';
-import { takeWriteLock } from '../store/locks';
+import { upsertItems, UpsertItem, UpsertKind, UpsertSummary } from '../store/catalog';
 import { FREE_MAIL_DOMAINS } from '../identity/freeMailDomains';
 import { parseIdentifier, parseText, describe, isPlainObject } from '../normalize/fields';
 import { FieldError } from '../normalize/activityEvent';
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
-export type UpsertKind = 'companies' | 'assets' | 'projects';
-
-interface UpsertItem {
-  externalId: string;
-  name?: string;
-  domains: string[];
-  companyExternalId?: string;
-}
-
-export interface UpsertSummary {
-  created: number;
-  updated: number;
-  rejected: Array<{ index: number; error: string }>;
-}
+export type { UpsertKind, UpsertSummary };
 
 function parseDomains(raw: unknown): string[] {
   if (!Array.isArray(raw)) throw new FieldError('domains', `must be an array of domains, got ${describe(raw)}`);
@@ -45,44 +31,6 @@ function parseUpsertItem(kind: UpsertKind, raw: unknown): UpsertItem {
   if (kind === 'companies') item.domains = parseDomains(raw.domains ?? []);
   else item.companyExternalId = parseIdentifier('companyExternalId', raw.companyExternalId);
   return item;
-}
-
-/** Writes valid items in one transaction; an asset or project naming an unknown company is refused. */
-async function upsertItems(db: Db, kind: UpsertKind, tenantId: number, items: Array<{ index: number; item: UpsertItem }>): Promise<UpsertSummary> {
-  const summary: UpsertSummary = { created: 0, updated: 0, rejected: [] };
-  const now = Date.now();
-  await db.transaction(async (trx) => {
-    await takeWriteLock(trx);
-    for (const { index, item } of items) {
-      let companyId: number | null | undefined;
-      if (kind !== 'companies' && item.companyExternalId !== undefined) {
-        companyId = ((await trx('companies').where({ tenant_id: tenantId, external_id: item.companyExternalId }).first('id')) as { id: number } | undefined)?.id;
-        if (companyId === undefined) {
-          summary.rejected.push({ index, error: `companyExternalId: no company "${item.companyExternalId}"` });
-          continue;
-        }
-      }
-      const find = async () => (await trx(kind).where({ tenant_id: tenantId, external_id: item.externalId }).first('id')) as { id: number } | undefined;
-      const existing = await find();
-      // On PostgreSQL (no file lock) a worker may create the same record between that read and this insert: the
-      // insert then does nothing, and the record is updated as an existing one.
-      const row = { tenant_id: tenantId, external_id: item.externalId, name: item.name ?? item.externalId, created_at: now, ...(kind !== 'companies' && { company_id: companyId ?? null }) };
-      const [inserted] = existing ? [] : ((await trx(kind).insert(row).onConflict(['tenant_id', 'external_id']).ignore().returning(['id'])) as Array<{ id: number }>);
-      let id: number;
-      if (inserted) {
-        id = inserted.id;
-        summary.created += 1;
-      } else {
-        id = (existing ?? ((await find()) as { id: number })).id;
-        const changes = { ...(item.name !== undefined && { name: item.name }), ...(companyId !== undefined && { company_id: companyId }) };
-        if (Object.keys(changes).length > 0) await trx(kind).where({ id }).update(changes);
-        summary.updated += 1;
-      }
-      for (const domain of item.domains) await addCompanyDomain(trx, tenantId, id, domain, 'admin');
-    }
-  });
-  summary.rejected.sort((a, b) => a.index - b.index);
-  return summary;
 }
 
 /** Checks each record (as sent, with its index: a position or a line number) and writes the valid ones in one transaction. */

@@ -1,8 +1,9 @@
 /** Upserts of companies, assets and projects through the admin API: HTTP in and out of upsertService. */
 import type { Db } from '../store/db';
 import { describe } from '../normalize/fields';
-import type { HttpResult } from '../receive/httpResult';
-import { AdminRequest, jsonBody, ok, RequestError, withTenant } from './params';
+import type { HttpResult } from '../http/result';
+import { RequestError } from '../http/requestError';
+import { AdminRequest, jsonBody, ok, withTenant } from './params';
 import { upsertRecords, UpsertKind } from './upsertService';
 
 /** Most entries one upsert request may hold; more is refused whole (413). Each entry is a few statements in one transaction, which holds the write lock. */

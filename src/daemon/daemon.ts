@@ -12,7 +12,7 @@ import { startIngestWorker, IngestWorker } from '../process/ingestWorker';
 import { startDeliveryLogWriter, DeliveryLogWriter } from '../process/deliveryLogWriter';
 import { startOpsServer, OpsServer } from './opsServer';
 import { queuePrefix } from '../queue/ingestQueue';
-import { createDeliveryOutbox } from '../deliveries/deliveryOutbox';
+import { createDeliveryOutbox } from '../queue/deliveryOutbox';
 import { startupStep } from './startupFailure';
 
 export type Role = 'start' | 'receiver' | 'worker';

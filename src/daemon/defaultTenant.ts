@@ -2,7 +2,8 @@
 import type { Config } from '../../config';
 import { publicBaseUrl } from '../../config';
 import type { Db } from '../store/db';
-import { countTenants, createTenant, TenantError } from '../store/tenants';
+import { countTenants } from '../store/tenants';
+import { createTenant, TenantError } from '../tenants/tenantAccounts';
 
 export async function createDefaultTenantIfEmpty(db: Db, config: Config): Promise<string | undefined> {
   if (!config.CREATE_DEFAULT_TENANT || (await countTenants(db)) > 0) return undefined;

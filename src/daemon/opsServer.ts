@@ -6,6 +6,7 @@ import type { RedisClient } from '../queue/redis';
 import type { Db } from '../store/db';
 import { opsRoutes } from '../http/opsRoutes';
 import { listen } from '../http/listen';
+import { checkReadiness } from './readiness';
 
 export interface OpsServer {
   port: number;
@@ -14,7 +15,7 @@ export interface OpsServer {
 
 export async function startOpsServer(port: number, host: string, registry: Registry, redis: RedisClient, db: Db): Promise<OpsServer> {
   const app = new Koa();
-  app.use(opsRoutes(registry, redis, db).routes());
+  app.use(opsRoutes(registry, () => checkReadiness(redis, db)).routes());
   const server = http.createServer(app.callback());
   return {
     port: await listen(server, port, host),

@@ -1,7 +1,7 @@
 /** Whether this process can do its work: Redis and the database both answer, each within a bound. */
 import type { RedisClient } from '../queue/redis';
 import type { Db } from '../store/db';
-import type { HttpResult } from '../receive/httpResult';
+import type { HttpResult } from '../http/result';
 import { withTimeout } from '../timeouts';
 
 const CHECK_TIMEOUT_MS = 2000;

@@ -2,10 +2,8 @@
 import type { Middleware } from 'koa';
 import type { Registry } from 'prom-client';
 import type Router from '@koa/router';
-import type { RedisClient } from '../queue/redis';
-import type { Db } from '../store/db';
 import { sendResult } from './sendResult';
-import { checkReadiness } from '../daemon/readiness';
+import type { HttpResult } from './result';
 import { exactRouter, mountRoutes, TableRoute } from './routeAccess';
 
 export const OPS_ROUTES: TableRoute[] = [
@@ -14,12 +12,13 @@ export const OPS_ROUTES: TableRoute[] = [
   { method: 'get', path: '/metrics', access: 'public' },
 ];
 
-export function opsRoutes(registry: Registry, redis: RedisClient, db: Db): Router {
+/** `readiness` answers /readyz: the process knows what it depends on, the routes do not. */
+export function opsRoutes(registry: Registry, readiness: () => Promise<HttpResult>): Router {
   const handlers: Record<string, Middleware> = {
     '/healthz': (ctx) => sendResult(ctx, { status: 200, body: { status: 'ok' } }),
     '/readyz': async (ctx) => {
       ctx.state.route = 'readyz';
-      sendResult(ctx, await checkReadiness(redis, db));
+      sendResult(ctx, await readiness());
     },
     '/metrics': async (ctx) => {
       ctx.state.route = 'metrics';

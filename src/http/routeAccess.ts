@@ -5,7 +5,7 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { sendResult } from './sendResult';
-import { errorResult } from '../receive/httpResult';
+import { errorResult } from './result';
 
 /**
  * `public`: anyone (health and metrics). `tenant`: a tenant token, which the handler checks itself because it may

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { HttpResult } from '../receive/httpResult';
+import type { HttpResult } from './result';
 
 export function sendResult(ctx: Context, result: HttpResult): void {
   ctx.status = result.status;

@@ -6,13 +6,9 @@
  *  2. only an email: the user with that email; else a new user.
  * A found user gains the fields it lacked (email, name).
  */
-export interface KnownEndUser {
-  id: number;
-  externalId: string | null;
-  email: string | null;
-  name: string | null;
-  companyId: number | null;
-}
+import type { EndUserRecord } from '../store/endUsers';
+
+export type KnownEndUser = EndUserRecord;
 
 export interface PersonRef {
   externalId?: string;
@@ -20,8 +16,10 @@ export interface PersonRef {
   name?: string;
 }
 
+export type EndUserChanges = Partial<Pick<KnownEndUser, 'externalId' | 'email' | 'name'>>;
+
 export type EndUserDecision =
-  | { kind: 'existing'; user: KnownEndUser; changes: Partial<Pick<KnownEndUser, 'externalId' | 'email' | 'name'>> }
+  | { kind: 'existing'; user: KnownEndUser; changes: EndUserChanges }
   | { kind: 'new'; fields: { externalId: string | null; email: string | null; name: string | null } };
 
 /** The users a batch may touch, indexed the two ways the rules look them up. */
@@ -78,7 +76,7 @@ export class KnownEndUsers {
 
 export function decideEndUser(known: KnownEndUsers, person: PersonRef): EndUserDecision {
   let user: KnownEndUser | undefined;
-  const changes: Partial<Pick<KnownEndUser, 'externalId' | 'email' | 'name'>> = {};
+  const changes: EndUserChanges = {};
   if (person.externalId !== undefined) {
     user = known.withExternalId(person.externalId);
     if (!user && person.email !== undefined) {
@@ -94,4 +92,15 @@ export function decideEndUser(known: KnownEndUsers, person: PersonRef): EndUserD
   if (user.email === null && person.email !== undefined) changes.email = person.email;
   if (user.name === null && person.name !== undefined) changes.name = person.name;
   return { kind: 'existing', user, changes };
+}
+
+/**
+ * What an identify event changes of a found user: what it lacked, and also the name and email the event gives. Only
+ * a user with an externalId (or gaining one now) may change email: for the others the email is who they are.
+ */
+export function identifyChanges(user: KnownEndUser, person: PersonRef, lacking: EndUserChanges): EndUserChanges {
+  const changes = { ...lacking };
+  if (person.email !== undefined && person.email !== user.email && (user.externalId !== null || changes.externalId !== undefined)) changes.email = person.email;
+  if (person.name !== undefined && person.name !== user.name) changes.name = person.name;
+  return changes;
 }

@@ -5,9 +5,10 @@
 import type { RedisClient } from '../queue/redis';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
-import { pruneDeliveries, writeOutboxEntries } from '../store/deliveries';
-import { deliveryListKey, OUTBOX_CONTEXT, OutboxEntry } from '../deliveries/deliveryOutbox';
-import { openText, SealedPayloadError } from '../queue/jobCipher';
+import { pruneDeliveries } from '../store/deliveryPruning';
+import { writeOutboxEntries } from './outboxEntries';
+import { deliveryListKey, OUTBOX_CONTEXT, OutboxEntry } from '../queue/deliveryOutbox';
+import { openText, SealedPayloadError } from '../sealing';
 
 const DRAIN_EVERY_MS = 1000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;

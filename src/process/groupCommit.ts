@@ -4,7 +4,7 @@
  * large batches. A job's promise settles only after its batch has committed.
  */
 import type { Db } from '../store/db';
-import { BatchEntry, EventOutcome, writeBatch } from '../store/writeBatch';
+import { BatchEntry, EventOutcome, writeBatch } from './writeBatch';
 import { isTransientFailure } from './failures';
 
 interface Waiting {

@@ -5,14 +5,15 @@ import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { connectRedis } from '../queue/redis';
 import { INGEST_QUEUE, IngestJob, StoredJob, queuePrefix } from '../queue/ingestQueue';
-import { openJob, SealedPayloadError } from '../queue/jobCipher';
+import { openJob } from '../queue/jobCipher';
+import { SealedPayloadError } from '../sealing';
 import { createGroupCommitter } from './groupCommit';
 import { createInFlightBudget } from './inFlightBudget';
 import { isTransientFailure } from './failures';
 import { TimedOut, withTimeout } from '../timeouts';
 import type { Registry } from 'prom-client';
-import { createWorkerMetrics } from '../metrics/workerMetrics';
-import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
+import { createWorkerMetrics } from './workerMetrics';
+import type { DeliveryOutbox } from '../queue/deliveryOutbox';
 import { envelopeProblem, eventsProblem } from './jobShape';
 import { createTenantCheck } from './knownTenants';
 

@@ -8,11 +8,11 @@ import { BodyError, normalizeBody, TooManyEventsError } from '../normalize/norma
 import { describe, isPlainObject } from '../normalize/fields';
 import { IngestDeps, queueAccepted, rateLimited, recordRefusal } from './ingestRequest';
 import type { DeliveryStart } from '../deliveries/deliveryRecord';
-import type { HttpResult } from './httpResult';
+import type { HttpResult } from '../http/result';
 import { decodeBody } from './decodeBody';
 import { rejectionFields } from '../deliveries/rejectionList';
 import { createApiKeyScanner } from './apiKeyScanner';
-import { EarlyAnswer } from './readBody';
+import { EarlyAnswer } from '../http/readBody';
 import type { TenantSettings } from '../tenants/settings';
 
 export function amplitudeError(status: number, error: string, extra: Record<string, unknown> = {}, headers?: Record<string, string>): HttpResult {

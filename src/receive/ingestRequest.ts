@@ -8,14 +8,14 @@ import type { StoredJob } from '../queue/ingestQueue';
 import { enqueueEvents, QueueUnavailableError } from '../queue/enqueue';
 import { BodyError, normalizeBody, NormalizedBody, Rejection, TooManyEventsError } from '../normalize/normalizeBody';
 import type { RateLimiter } from './rateLimit';
-import type { BodyBudget } from './bodyBudget';
+import type { BodyBudget } from '../http/bodyBudget';
 import type { Logger } from '../log';
 import type { RepeatedWarning } from '../repeatedWarning';
 import type { TenantSettings } from '../tenants/settings';
-import type { DeliveryOutbox } from '../deliveries/deliveryOutbox';
+import type { DeliveryOutbox } from '../queue/deliveryOutbox';
 import { DeliveryStart, finishDelivery } from '../deliveries/deliveryRecord';
-import type { ReceiverMetrics } from '../metrics/receiverMetrics';
-import { HttpResult } from './httpResult';
+import type { ReceiverMetrics } from './receiverMetrics';
+import { HttpResult } from '../http/result';
 import { BodyDecodeError, decodeBody } from './decodeBody';
 import { rejectionFields } from '../deliveries/rejectionList';
 

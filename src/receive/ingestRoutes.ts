@@ -2,12 +2,12 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { acceptEvents, authorizeTenant, IngestDeps, recordRefusal } from './ingestRequest';
-import { bearerToken } from '../admin/adminAuth';
-import { BodyReadError, EarlyAnswer, OVER_BUDGET, readBody } from './readBody';
+import { bearerToken } from '../http/bearerToken';
+import { BodyReadError, EarlyAnswer, OVER_BUDGET, readBody } from '../http/readBody';
 import { sendResult } from '../http/sendResult';
 import { acceptHttpApiRequest, amplitudeError, httpApiBodyLimit, apiKeyGate, payloadTooLarge, refuseHeaderKey } from './amplitudeHttpApi';
 import { Endpoint, startDelivery } from '../deliveries/deliveryRecord';
-import { contentTypeRefusal } from './contentType';
+import { contentTypeRefusal } from '../http/contentType';
 import { queryStringRefusal } from './queryString';
 import { exactRouter, mountRoutes, TableRoute } from '../http/routeAccess';
 

@@ -1,7 +1,17 @@
-/** End users in SQL, for the worker: loading the ones a batch may touch, and applying identity decisions. */
+/** End users in SQL, for the worker: loading the ones a batch may touch, creating and changing them. */
 import type { Knex } from 'knex';
-import { decideEndUser, KnownEndUser, KnownEndUsers, PersonRef } from '../identity/endUserRules';
 import { inValues } from './manyValues';
+
+/** An end user as the worker's identity rules see it. */
+export interface EndUserRecord {
+  id: number;
+  externalId: string | null;
+  email: string | null;
+  name: string | null;
+  companyId: number | null;
+}
+
+const RECORD_COLUMNS = ['id', 'external_id', 'email', 'name', 'company_id'];
 
 interface EndUserRow {
   id: number;
@@ -11,70 +21,55 @@ interface EndUserRow {
   company_id: number | null;
 }
 
-function toKnownEndUser(row: EndUserRow): KnownEndUser {
+function toEndUserRecord(row: EndUserRow): EndUserRecord {
   return { id: row.id, externalId: row.external_id, email: row.email, name: row.name, companyId: row.company_id };
 }
 
-export async function loadEndUsers(trx: Knex.Transaction, tenantId: number, externalIds: string[], emails: string[]): Promise<KnownEndUsers> {
-  if (externalIds.length === 0 && emails.length === 0) return new KnownEndUsers();
+export async function loadEndUsers(trx: Knex.Transaction, tenantId: number, externalIds: string[], emails: string[]): Promise<EndUserRecord[]> {
+  if (externalIds.length === 0 && emails.length === 0) return [];
   // A UNION, so a user found by both keys comes back once (an OR made SQLite scan all of the tenant's users). Every
   // user with one of the emails is loaded, even one found by externalId too: the rules also look for the one of
   // them without an externalId.
-  const columns = ['id', 'external_id', 'email', 'name', 'company_id'];
   const rows: EndUserRow[] = await trx('end_users')
     .where({ tenant_id: tenantId })
     .whereRaw(...inValues(trx, 'external_id', externalIds))
-    .select(columns)
-    .union((byEmail) => byEmail.from('end_users').where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'email', emails)).select(columns));
-  return new KnownEndUsers(rows.map(toKnownEndUser));
+    .select(RECORD_COLUMNS)
+    .union((byEmail) => byEmail.from('end_users').where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'email', emails)).select(RECORD_COLUMNS));
+  return rows.map(toEndUserRecord);
+}
+
+/** A new end user, with no company yet. */
+export async function insertEndUser(trx: Knex.Transaction, tenantId: number, fields: Pick<EndUserRecord, 'externalId' | 'email' | 'name'>, now: number): Promise<EndUserRecord> {
+  const [row] = await trx('end_users')
+    .insert({ tenant_id: tenantId, external_id: fields.externalId, email: fields.email, name: fields.name, company_id: null, created_at: now, updated_at: now })
+    .returning(RECORD_COLUMNS);
+  return toEndUserRecord(row as EndUserRow);
 }
 
 /**
- * Finds or creates the event's end user. An identify event (`overwrite`) replaces the name and email it gives;
- * an activity only fills in what the user lacked.
+ * Applies `changes` to a user and returns the row as it now is. With `overwrite` (an identify event) the email and
+ * name given replace what is there; otherwise a field is only filled where it is still empty in the table.
  */
-export async function resolveEndUser(
+export async function updateEndUser(
   trx: Knex.Transaction,
-  tenantId: number,
-  known: KnownEndUsers,
-  person: PersonRef,
+  id: number,
+  changes: Partial<Pick<EndUserRecord, 'externalId' | 'email' | 'name'>>,
   options: { overwrite: boolean; now: number },
-): Promise<KnownEndUser> {
-  const decision = decideEndUser(known, person);
-  if (decision.kind === 'new') {
-    const [row] = await trx('end_users')
-      .insert({ tenant_id: tenantId, external_id: decision.fields.externalId, email: decision.fields.email, name: decision.fields.name, company_id: null, created_at: options.now, updated_at: options.now })
-      .returning(['id', 'external_id', 'email', 'name', 'company_id']);
-    const user = toKnownEndUser(row as EndUserRow);
-    known.remember(user);
-    return user;
-  }
-  const { user } = decision;
-  const changes = { ...decision.changes };
-  if (options.overwrite) {
-    // Only a user with an externalId may change email: for the others the email is who they are.
-    if (person.email !== undefined && person.email !== user.email && (user.externalId !== null || changes.externalId !== undefined)) changes.email = person.email;
-    if (person.name !== undefined && person.name !== user.name) changes.name = person.name;
-  }
-  if (Object.keys(changes).length > 0) {
-    // A field the user lacked is filled only if it is still empty in the table: on PostgreSQL another worker may
-    // have reached the same user by a key we did not lock and filled it first; its value stays. An identify
-    // event's email and name replace what is there.
-    const fill = (column: string, value: string) => trx.raw('COALESCE(??, ?)', [column, value]);
-    const set = (column: string, value: string) => (options.overwrite && column !== 'external_id' ? value : fill(column, value));
-    const [row] = await trx('end_users')
-      .where({ id: user.id })
-      .update({
-        ...(changes.externalId !== undefined && { external_id: set('external_id', changes.externalId as string) }),
-        ...(changes.email !== undefined && { email: set('email', changes.email as string) }),
-        ...(changes.name !== undefined && { name: set('name', changes.name as string) }),
-        updated_at: options.now,
-      })
-      .returning(['id', 'external_id', 'email', 'name', 'company_id']);
-    Object.assign(user, toKnownEndUser(row as EndUserRow));
-    known.remember(user);
-  }
-  return user;
+): Promise<EndUserRecord> {
+  // On PostgreSQL another worker may have reached the same user by a key we did not lock and filled a field it
+  // lacked first; its value stays.
+  const fill = (column: string, value: string) => trx.raw('COALESCE(??, ?)', [column, value]);
+  const set = (column: string, value: string) => (options.overwrite && column !== 'external_id' ? value : fill(column, value));
+  const [row] = await trx('end_users')
+    .where({ id })
+    .update({
+      ...(changes.externalId !== undefined && { external_id: set('external_id', changes.externalId as string) }),
+      ...(changes.email !== undefined && { email: set('email', changes.email as string) }),
+      ...(changes.name !== undefined && { name: set('name', changes.name as string) }),
+      updated_at: options.now,
+    })
+    .returning(RECORD_COLUMNS);
+  return toEndUserRecord(row as EndUserRow);
 }
 
 /**
@@ -82,7 +77,7 @@ export async function resolveEndUser(
  * on PostgreSQL another worker may have found the same user by a key we did not lock (its email, where we came by
  * externalId) and given it a company since we read it; then that one is kept.
  */
-export async function assignPrimaryCompany(trx: Knex.Transaction, user: KnownEndUser, companyId: number, now: number): Promise<void> {
+export async function assignPrimaryCompany(trx: Knex.Transaction, user: EndUserRecord, companyId: number, now: number): Promise<void> {
   if (user.companyId !== null) return;
   const changed = await trx('end_users').where({ id: user.id }).whereNull('company_id').update({ company_id: companyId, updated_at: now });
   if (changed > 0) user.companyId = companyId;

@@ -1,8 +1,5 @@
-/** Tenants in SQL: creation, listing, enabling and token rotation. Tokens leave this module only when just made. */
+/** Tenants in SQL: rows in and out. Names, tokens and settings are checked and made in tenants/, not here. */
 import type { Db } from './db';
-import { generateToken, hashToken } from '../tenants/tokens';
-import { applySettingChanges, readSettings, TenantSettings } from '../tenants/settings';
-import { longerThan } from '../characterCount';
 
 export interface Tenant {
   id: number;
@@ -11,17 +8,12 @@ export interface Tenant {
   createdAt: string;
 }
 
-export interface TenantCredential {
+/** What a process needs to know a tenant by its token: the settings as stored (JSON text). */
+export interface TenantCredentialRow {
   id: number;
   tokenHash: string;
   enabled: boolean;
-  settings: TenantSettings;
-}
-
-export class TenantError extends Error {
-  constructor(message: string, readonly code: 'not_found' | 'invalid' | 'conflict') {
-    super(message);
-  }
+  settings: string;
 }
 
 interface TenantRow {
@@ -37,24 +29,17 @@ function toTenant(row: TenantRow): Tenant {
   return { id: row.id, name: row.name, enabled: Boolean(row.enabled), createdAt: new Date(Number(row.created_at)).toISOString() };
 }
 
-export function validateTenantName(name: unknown): string {
-  if (typeof name !== 'string' || name.trim() === '') throw new TenantError('name: must be a non-empty string', 'invalid');
-  const trimmed = name.trim();
-  if (longerThan(trimmed, 100)) throw new TenantError('name: must be at most 100 characters', 'invalid');
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new TenantError('name: must not contain control characters', 'invalid');
-  return trimmed;
+export async function tenantIdNamed(db: Db, name: string): Promise<number | undefined> {
+  const row: Pick<TenantRow, 'id'> | undefined = await db('tenants').where({ name }).first('id');
+  return row?.id;
 }
 
-export async function createTenant(db: Db, rawName: string): Promise<Tenant & { token: string }> {
-  const name = validateTenantName(rawName);
-  const existing = await db('tenants').where({ name }).first();
-  if (existing) throw new TenantError(`a tenant named "${name}" already exists (id ${existing.id})`, 'conflict');
-  const token = generateToken();
+export async function insertTenant(db: Db, name: string, tokenHash: string): Promise<Tenant> {
   const now = Date.now();
   const [row] = await db('tenants')
-    .insert({ name, token_hash: hashToken(token), enabled: true, settings: '{}', created_at: now, updated_at: now })
+    .insert({ name, token_hash: tokenHash, enabled: true, settings: '{}', created_at: now, updated_at: now })
     .returning(['id', 'name', 'enabled', 'token_hash', 'created_at']);
-  return { ...toTenant(row as TenantRow), token };
+  return toTenant(row as TenantRow);
 }
 
 export async function listTenants(db: Db): Promise<Tenant[]> {
@@ -72,34 +57,26 @@ export async function countTenants(db: Db): Promise<number> {
   return Number(n);
 }
 
-export async function setTenantEnabled(db: Db, id: number, enabled: boolean): Promise<Tenant> {
-  const changed = await db('tenants').where({ id }).update({ enabled, updated_at: Date.now() });
-  if (changed === 0) throw new TenantError(`no tenant with id ${id}`, 'not_found');
-  return (await getTenant(db, id)) as Tenant;
+/** Changes a tenant's row; false when there is no tenant with that id. */
+export async function updateTenant(db: Db, id: number, changes: { enabled?: boolean; tokenHash?: string; settings?: string }): Promise<boolean> {
+  const changed = await db('tenants')
+    .where({ id })
+    .update({
+      ...(changes.enabled !== undefined && { enabled: changes.enabled }),
+      ...(changes.tokenHash !== undefined && { token_hash: changes.tokenHash }),
+      ...(changes.settings !== undefined && { settings: changes.settings }),
+      updated_at: Date.now(),
+    });
+  return changed > 0;
 }
 
-/** Replaces the token; the old one stops working as soon as each receiver reloads tenants. */
-export async function rotateTenantToken(db: Db, id: number): Promise<{ id: number; token: string }> {
-  const token = generateToken();
-  const changed = await db('tenants').where({ id }).update({ token_hash: hashToken(token), updated_at: Date.now() });
-  if (changed === 0) throw new TenantError(`no tenant with id ${id}`, 'not_found');
-  return { id, token };
-}
-
-export async function loadTenantCredentials(db: Db): Promise<TenantCredential[]> {
+export async function loadTenantCredentialRows(db: Db): Promise<TenantCredentialRow[]> {
   const rows: TenantRow[] = await db('tenants').select('id', 'token_hash', 'enabled', 'settings');
-  return rows.map((row) => ({ id: row.id, tokenHash: row.token_hash, enabled: Boolean(row.enabled), settings: readSettings(row.settings) }));
+  return rows.map((row) => ({ id: row.id, tokenHash: row.token_hash, enabled: Boolean(row.enabled), settings: row.settings }));
 }
 
-export async function getTenantSettings(db: Db, id: number): Promise<TenantSettings> {
-  const row: TenantRow | undefined = await db('tenants').where({ id }).first('settings');
-  if (!row) throw new TenantError(`no tenant with id ${id}`, 'not_found');
-  return readSettings(row.settings);
-}
-
-/** Validates and stores `key=value` changes; every receiver and worker sees them within TENANT_REFRESH_MS. */
-export async function changeTenantSettings(db: Db, id: number, changes: Record<string, string>): Promise<TenantSettings> {
-  const next = applySettingChanges(await getTenantSettings(db, id), changes);
-  await db('tenants').where({ id }).update({ settings: JSON.stringify(next), updated_at: Date.now() });
-  return next;
+/** The tenant's settings as stored (JSON text), or undefined when there is no such tenant. */
+export async function storedSettings(db: Db, id: number): Promise<string | undefined> {
+  const row: Pick<TenantRow, 'settings'> | undefined = await db('tenants').where({ id }).first('settings');
+  return row?.settings;
 }

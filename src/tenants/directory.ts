@@ -4,7 +4,7 @@
  */
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
-import { loadTenantCredentials, TenantCredential } from '../store/tenants';
+import { loadTenantCredentials, TenantCredential } from './tenantAccounts';
 import { hashToken } from './tokens';
 import type { TenantSettings } from './settings';
 

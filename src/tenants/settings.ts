@@ -4,6 +4,7 @@
  * are accepted, and which actions are kept.
  */
 import { longerThan } from '../characterCount';
+import { ActionFilter, compileActionFilter } from './actionFilter';
 
 export const MAPPED_FIELDS = ['externalId', 'email', 'name', 'companyExternalId', 'assetExternalId', 'projectExternalId'] as const;
 export type MappedField = (typeof MAPPED_FIELDS)[number];
@@ -17,6 +18,12 @@ export interface TenantSettings {
   /** Exact names or `*` globs; empty: every action. */
   includeActions: string[];
   excludeActions: string[];
+}
+
+/** Settings as a process works with them: the stored values, and the action filters compiled when read. */
+export interface ReadSettings extends TenantSettings {
+  /** Dropped when the settings are written as JSON (an API answer, the stored text): it is derived from the lists. */
+  readonly keepsAction: ActionFilter;
 }
 
 export const DEFAULT_SETTINGS: TenantSettings = {
@@ -54,7 +61,14 @@ function parseActionList(key: string, value: string): string[] {
 
 /** Applies `key=value` changes; an empty value resets a key to its default. Refuses unknown keys and bad values. */
 export function applySettingChanges(current: TenantSettings, changes: Record<string, string>): TenantSettings {
-  const next: TenantSettings = { ...current, mappings: { ...current.mappings } };
+  const next: TenantSettings = {
+    mappings: { ...current.mappings },
+    companyGroupType: current.companyGroupType,
+    autoCreateCompanies: current.autoCreateCompanies,
+    allowDeviceOnlyEvents: current.allowDeviceOnlyEvents,
+    includeActions: current.includeActions,
+    excludeActions: current.excludeActions,
+  };
   for (const [key, rawValue] of Object.entries(changes)) {
     const value = rawValue.trim();
     if ((MAPPED_FIELDS as readonly string[]).includes(key)) {
@@ -86,20 +100,22 @@ export function applySettingChanges(current: TenantSettings, changes: Record<str
   return next;
 }
 
-/** Settings as stored (JSON text), completed with the defaults for anything absent. */
-export function readSettings(stored: string | null | undefined): TenantSettings {
-  const parsed = stored ? (JSON.parse(stored) as Partial<TenantSettings>) : {};
-  return { ...DEFAULT_SETTINGS, ...parsed, mappings: { ...DEFAULT_SETTINGS.mappings, ...parsed.mappings } };
-}
+/**
+ * Settings read, by their stored text: each process parses and compiles a tenant's settings once per change, not
+ * once per event or per reload. Bounded, oldest first out, so texts of settings changed long ago do not pile up.
+ */
+const readByText = new Map<string, ReadSettings>();
+const MAX_READ_SETTINGS = 10000;
 
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`);
-}
-
-/** Whether the tenant's include/exclude filters keep this action. */
-export function keepsAction(settings: TenantSettings, action: string): boolean {
-  const matches = (patterns: string[]) => patterns.some((pattern) => globToRegExp(pattern).test(action));
-  if (settings.includeActions.length > 0 && !matches(settings.includeActions)) return false;
-  return !matches(settings.excludeActions);
+/** Settings as stored (JSON text), completed with the defaults for anything absent; shared and frozen, so never changed in place. */
+export function readSettings(stored: string | null | undefined): ReadSettings {
+  const text = stored ?? '';
+  const known = readByText.get(text);
+  if (known) return known;
+  const parsed = text ? (JSON.parse(text) as Partial<TenantSettings>) : {};
+  const values: TenantSettings = { ...DEFAULT_SETTINGS, ...parsed, mappings: Object.freeze({ ...DEFAULT_SETTINGS.mappings, ...parsed.mappings }) };
+  const settings: ReadSettings = Object.freeze({ ...values, keepsAction: compileActionFilter(values.includeActions, values.excludeActions) });
+  if (readByText.size >= MAX_READ_SETTINGS) readByText.delete(readByText.keys().next().value as string);
+  readByText.set(text, settings);
+  return settings;
 }

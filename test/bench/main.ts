@@ -16,7 +16,7 @@ import { parseRedisUrl } from '../../config/parsers';
 import { connectRedis, RedisClient } from '../../src/queue/redis';
 import { openDatabase, Db } from '../../src/store/db';
 import { migrateToLatest } from '../../src/store/migrate';
-import { createTenant } from '../../src/store/tenants';
+import { createTenant } from '../../src/tenants/tenantAccounts';
 import { REPO_ROOT, TEST_POSTGRES_URL } from '../support/testEnv';
 import { createBaselineTable } from './baseline';
 import type { LoadResult, LoadSpec } from './load';

@@ -9,7 +9,7 @@ import { post, request } from '../support/http';
 import { useDaemon } from '../support/fixtures';
 import { parseRedisUrl } from '../../config/parsers';
 import { connectRedis, RedisClient } from '../../src/queue/redis';
-import { createDeliveryOutbox, deliveryListKey, MAX_BUFFERED_BYTES } from '../../src/deliveries/deliveryOutbox';
+import { createDeliveryOutbox, deliveryListKey, MAX_BUFFERED_BYTES } from '../../src/queue/deliveryOutbox';
 import { finishDelivery, startDelivery } from '../../src/deliveries/deliveryRecord';
 import { PAGE_MAX_BYTES } from '../../src/store/readQueries';
 

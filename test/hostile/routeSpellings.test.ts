@@ -11,7 +11,7 @@ import { newTenant } from '../support/daemon';
 import { post } from '../support/http';
 import { ADMIN_TOKEN } from '../support/testEnv';
 import { finishDelivery, startDelivery } from '../../src/deliveries/deliveryRecord';
-import { writeOutboxEntries } from '../../src/store/deliveries';
+import { writeOutboxEntries } from '../../src/process/outboxEntries';
 import { OPS_ROUTES } from '../../src/http/opsRoutes';
 import { INGEST_ROUTES } from '../../src/receive/ingestRoutes';
 import { ADMIN_ROUTES } from '../../src/admin/routeTable';

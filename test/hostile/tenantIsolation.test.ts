@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { waitFor, ADMIN_TOKEN } from '../support/testEnv';
 import { newTenant, InProcessDaemon } from '../support/daemon';
 import { post, request } from '../support/http';
-import { changeTenantSettings } from '../../src/store/tenants';
+import { changeTenantSettings } from '../../src/tenants/tenantAccounts';
 import { Db } from '../../src/store/db';
 import { useDaemon } from '../support/fixtures';
 

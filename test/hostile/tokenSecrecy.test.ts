@@ -6,7 +6,7 @@ import { spawnActivityd, ensureStopped, newTenant, ChildDaemon } from '../suppor
 import { post, request } from '../support/http';
 import { rawExchange } from '../support/rawHttp';
 import { generateToken, hashToken } from '../../src/tenants/tokens';
-import { setTenantEnabled } from '../../src/store/tenants';
+import { setTenantEnabled } from '../../src/tenants/tenantAccounts';
 import { Db } from '../../src/store/db';
 
 const LISTENING = /"port":(\d+),"msg":"receiver listening"/;

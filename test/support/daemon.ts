@@ -4,7 +4,7 @@ import type { Config } from '../../config';
 import { createLogger } from '../../src/log';
 import { Db } from '../../src/store/db';
 import { startDaemon, RunningDaemon } from '../../src/daemon/daemon';
-import { createTenant } from '../../src/store/tenants';
+import { createTenant } from '../../src/tenants/tenantAccounts';
 import { CLI, REPO_ROOT } from './testEnv';
 
 export interface InProcessDaemon {

@@ -4,10 +4,10 @@
  * SQL and a failure is still recorded when the database is what failed. While Redis is unreachable they wait in
  * memory (up to MAX_BUFFERED_BYTES) and go out once it is back.
  */
-import type { RedisClient } from '../queue/redis';
+import type { RedisClient } from './redis';
 import type { Logger } from '../log';
-import type { DeliveryRecord, JobDelivery } from './deliveryRecord';
-import { sealText } from '../queue/jobCipher';
+import type { DeliveryRecord, JobDelivery } from '../deliveries/deliveryRecord';
+import { sealText } from '../sealing';
 
 export type OutboxEntry =
   | { kind: 'record'; record: DeliveryRecord }

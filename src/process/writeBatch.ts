@@ -1,20 +1,25 @@
 /**
  * Writes events from many queue jobs in one transaction (group commit): per tenant one identity pass, bulk lookups
  * of companies, domains, assets and projects, multi-row activity inserts, and insertId as the guard against
- * storing an event twice.
+ * storing an event twice. This is the worker's orchestration: identity/ decides, store/ runs the statements.
  */
 import type { Knex } from 'knex';
-import type { Db } from './db';
+import type { Db } from '../store/db';
 import type { ActivityEvent } from '../normalize/activityEvent';
-import type { KnownEndUser } from '../identity/endUserRules';
+import { KnownEndUser, KnownEndUsers } from '../identity/endUserRules';
 import { businessDomain } from '../identity/freeMailDomains';
-import { keepsAction, readSettings, TenantSettings } from '../tenants/settings';
-import { lockKeys, takeWriteLock } from './locks';
-import { assignPrimaryCompany, loadEndUsers, resolveEndUser } from './endUsers';
-import { addCompanyDomain, companiesByDomain, findOrCreateCompanies } from './companies';
-import { findOrCreateOwned } from './ownedRecords';
-import { inValues, insertRowsSkippingConflicts } from './manyValues';
-import { clearFailedOutcomes, EventOutcomeRow, insertDeliveryRecords, recordEventOutcomes } from './deliveries';
+import { decideCompany, domainClaimantAfterLearning } from '../identity/companyRules';
+import { readSettings, ReadSettings } from '../tenants/settings';
+import { lockKeys, takeWriteLock } from '../store/locks';
+import { assignPrimaryCompany, loadEndUsers } from '../store/endUsers';
+import { addCompanyDomain, companiesByDomain, findOrCreateCompanies } from '../store/companies';
+import { findOrCreateOwned } from '../store/ownedRecords';
+import { insertActivities, storedInsertIds } from '../store/activities';
+import { countFilteredActions } from '../store/filteredActions';
+import { storedSettings } from '../store/tenants';
+import { compareText } from '../compareText';
+import { resolveEndUser } from './resolveEndUser';
+import { clearFailedOutcomes, EventOutcomeRow, insertDeliveryRecords, recordEventOutcomes } from '../store/deliveryWrites';
 import type { JobDelivery } from '../deliveries/deliveryRecord';
 
 export interface BatchEntry {
@@ -81,10 +86,6 @@ async function recordDeliveries(trx: Knex.Transaction, entries: BatchEntry[], ou
   await recordEventOutcomes(trx, rows.sort((a, b) => compareText(a.deliveryId, b.deliveryId) || a.index - b.index), now);
 }
 
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
  * One tenant's events, with the result of writing them one at a time in arrival order: its locks first (records,
  * then domains), then the insert ids already taken, people, companies and activities, and the filter's counters last.
@@ -95,7 +96,7 @@ async function writeTenantEvents(trx: Knex.Transaction, tenantId: number, pendin
   const kept: PendingEvent[] = [];
   const filtered = new Map<string, number>();
   for (const item of pending) {
-    if (item.event.kind !== 'identify' && !keepsAction(settings, item.event.action)) {
+    if (item.event.kind !== 'identify' && !settings.keepsAction(item.event.action)) {
       outcomes[item.entryIndex][item.eventIndex] = 'filtered';
       filtered.set(item.event.action, (filtered.get(item.event.action) ?? 0) + 1);
     } else {
@@ -106,7 +107,7 @@ async function writeTenantEvents(trx: Knex.Transaction, tenantId: number, pendin
   const fresh = await withoutStoredInsertIds(trx, tenantId, kept, outcomes);
   if (fresh.length > 0) await writeFreshEvents(trx, tenantId, settings, fresh, outcomes, now);
   // Last, after this tenant's locks (tenants go in id order): this row lock is never held while waiting for a lock.
-  await countFiltered(trx, tenantId, filtered, now);
+  await countFilteredActions(trx, tenantId, filtered, now);
 }
 
 /** The records an event may read or change, as lock keys: an event whose insert id is taken meanwhile must see it. */
@@ -128,19 +129,19 @@ function* foundKeys(domains: string[], userIds: number[]): Generator<string> {
 }
 
 /** Events to apply (their insert ids free), in arrival order: each sees what the ones before it did. */
-async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, settings: TenantSettings, fresh: PendingEvent[], outcomes: EventOutcome[][], now: number): Promise<void> {
+async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, settings: ReadSettings, fresh: PendingEvent[], outcomes: EventOutcome[][], now: number): Promise<void> {
   const externalIds = new Set<string>();
   const emails = new Set<string>();
   for (const { event } of fresh) {
     if (event.externalId !== undefined) externalIds.add(event.externalId);
     if (event.email !== undefined) emails.add(event.email);
   }
-  let known = await loadEndUsers(trx, tenantId, [...externalIds], [...emails]);
+  let known = new KnownEndUsers(await loadEndUsers(trx, tenantId, [...externalIds], [...emails]));
   // Every domain an event may match or teach: of the batch's emails, and of the stored emails of its people.
   const domains = [...new Set([...emails, ...known.emails()].flatMap((email) => businessDomain(email) ?? []))];
   // Another batch may have reached one of these people by a key this one did not lock (an identify moving them away
   // from an email this batch names) and committed since the read: read them again, behind the lock on each person.
-  if (await lockKeys(trx, tenantId, 'found', foundKeys(domains, known.ids()))) known = await loadEndUsers(trx, tenantId, [...externalIds], [...emails]);
+  if (await lockKeys(trx, tenantId, 'found', foundKeys(domains, known.ids()))) known = new KnownEndUsers(await loadEndUsers(trx, tenantId, [...externalIds], [...emails]));
   const namedCompanies = await findOrCreateCompanies(
     trx,
     tenantId,
@@ -160,31 +161,20 @@ async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, setting
     if (identify) outcomes[item.entryIndex][item.eventIndex] = 'identified';
     else activities.push({ item, user, companyId });
   }
-  await insertActivities(trx, tenantId, activities, now);
+  await storeActivities(trx, tenantId, activities, now);
 }
 
-async function tenantSettings(trx: Knex.Transaction, tenantId: number): Promise<TenantSettings> {
-  const row: { settings: string } | undefined = await trx('tenants').where({ id: tenantId }).first('settings');
+async function tenantSettings(trx: Knex.Transaction, tenantId: number): Promise<ReadSettings> {
+  const stored = await storedSettings(trx, tenantId);
   // A job for a tenant that does not exist cannot succeed on retry: a plain Error is a permanent failure.
-  if (!row) throw new Error(`tenant ${tenantId} does not exist`);
-  return readSettings(row.settings);
-}
-
-/** One statement, rows in action order: two batches counting the same actions lock their rows in one order. */
-async function countFiltered(trx: Knex.Transaction, tenantId: number, filtered: Map<string, number>, now: number): Promise<void> {
-  if (filtered.size === 0) return;
-  const rows = [...filtered].sort(([a], [b]) => compareText(a, b)).map(([action, count]) => ({ tenant_id: tenantId, action, count, last_seen_at: now }));
-  await trx('filtered_actions')
-    .insert(rows)
-    .onConflict(['tenant_id', 'action'])
-    .merge({ count: trx.raw('filtered_actions.count + excluded.count'), last_seen_at: now });
+  if (stored === undefined) throw new Error(`tenant ${tenantId} does not exist`);
+  return readSettings(stored);
 }
 
 /** Marks events whose insertId is already stored (or repeated within the batch) as duplicates; returns the rest. Identify events store nothing, so they always apply. */
 async function withoutStoredInsertIds(trx: Knex.Transaction, tenantId: number, kept: PendingEvent[], outcomes: EventOutcome[][]): Promise<PendingEvent[]> {
   const insertIds = [...new Set(kept.filter(({ event }) => event.kind !== 'identify').map(({ event }) => event.insertId))];
-  const stored: Array<{ insert_id: string }> = await trx('activities').where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'insert_id', insertIds)).select('insert_id');
-  const seen = new Set(stored.map((row) => row.insert_id));
+  const seen = await storedInsertIds(trx, tenantId, insertIds);
   const fresh: PendingEvent[] = [];
   for (const item of kept) {
     if (item.event.kind === 'identify') {
@@ -202,9 +192,8 @@ async function withoutStoredInsertIds(trx: Knex.Transaction, tenantId: number, k
 }
 
 /**
- * The event's company: the one it names (companyExternalId or its Amplitude group), else the one company whose
- * domains hold the email's business domain, else the user's primary company. A user without a company gets the
- * one found, and a company named for a user with a business email learns that domain.
+ * The event's company (identity/companyRules decides it), applied: the user's primary company, and the domain a
+ * named company learns, which later events of this batch then see as the database now has it.
  */
 async function companyOfEvent(
   trx: Knex.Transaction,
@@ -215,36 +204,23 @@ async function companyOfEvent(
   now: number,
 ): Promise<number | null> {
   const { namedCompanies, domainCompanies, learned } = batch;
-  const domain = businessDomain(event.email ?? user.email);
-  let companyId: number | null;
-  if (event.companyExternalId !== undefined) {
-    // Unknown and not to be created (autoCreateCompanies=false): the activity has no company and the user stays as it is.
-    companyId = namedCompanies.get(event.companyExternalId) ?? null;
-    if (companyId === null) return null;
-    if (domain !== undefined) {
-      // One statement per pair and batch, not per event: the pair is stored already when this company is the
-      // domain's one claimant, or when an earlier event of this batch added it.
-      const pair = `${companyId} ${domain}`;
-      if (domainCompanies.get(domain) !== companyId && !learned.has(pair)) {
-        await addCompanyDomain(trx, tenantId, companyId, domain, 'learned');
-        learned.add(pair);
-      }
-      // Later events of this batch see the domain as the database now has it: this company's, or claimed by several.
-      if (!domainCompanies.has(domain)) domainCompanies.set(domain, companyId);
-      else if (domainCompanies.get(domain) !== companyId) domainCompanies.set(domain, null);
+  const decision = decideCompany(event.companyExternalId, businessDomain(event.email ?? user.email), user.companyId, { named: namedCompanies, byDomain: domainCompanies });
+  const { companyId, learns: domain } = decision;
+  if (domain !== undefined && companyId !== null) {
+    // One statement per pair and batch, not per event: the pair is stored already when this company is the
+    // domain's one claimant, or when an earlier event of this batch added it.
+    const pair = `${companyId} ${domain}`;
+    if (domainCompanies.get(domain) !== companyId && !learned.has(pair)) {
+      await addCompanyDomain(trx, tenantId, companyId, domain, 'learned');
+      learned.add(pair);
     }
-  } else {
-    companyId = (domain !== undefined ? domainCompanies.get(domain) : undefined) ?? null;
+    domainCompanies.set(domain, domainClaimantAfterLearning(domainCompanies.get(domain), companyId));
   }
-  if (companyId !== null) await assignPrimaryCompany(trx, user, companyId, now);
-  return companyId ?? user.companyId;
+  if (decision.primary !== undefined) await assignPrimaryCompany(trx, user, decision.primary, now);
+  return companyId;
 }
 
-const ACTIVITY_COLUMNS = [
-  'tenant_id', 'end_user_id', 'company_id', 'asset_id', 'project_id', 'action', 'date', 'count', 'weight', 'info', 'insert_id', 'received_at', 'stored_at', 'delivery_id', 'delivery_index',
-];
-
-async function insertActivities(
+async function storeActivities(
   trx: Knex.Transaction,
   tenantId: number,
   activities: Array<{ item: PendingEvent; user: KnownEndUser; companyId: number | null }>,
@@ -261,22 +237,24 @@ async function insertActivities(
   };
   const assets = await findOrCreateOwned(trx, 'assets', tenantId, ownerOf('assetExternalId'), now);
   const projects = await findOrCreateOwned(trx, 'projects', tenantId, ownerOf('projectExternalId'), now);
-  const rows = activities.map(({ item: { event, receivedAt, delivery }, user, companyId }) => ({
-    tenant_id: tenantId,
-    end_user_id: user.id,
-    company_id: companyId,
-    asset_id: event.assetExternalId !== undefined ? (assets.get(event.assetExternalId) as number) : null,
-    project_id: event.projectExternalId !== undefined ? (projects.get(event.projectExternalId) as number) : null,
-    action: event.action,
-    date: event.date,
-    count: event.count,
-    weight: event.weight,
-    info: JSON.stringify(event.info),
-    insert_id: event.insertId,
-    received_at: receivedAt,
-    stored_at: now,
-    delivery_id: delivery?.id ?? null,
-    delivery_index: delivery?.index ?? null,
-  }));
-  await insertRowsSkippingConflicts(trx, 'activities', ACTIVITY_COLUMNS, rows, ['tenant_id', 'insert_id']);
+  await insertActivities(
+    trx,
+    activities.map(({ item: { event, receivedAt, delivery }, user, companyId }) => ({
+      tenantId,
+      endUserId: user.id,
+      companyId,
+      assetId: event.assetExternalId !== undefined ? (assets.get(event.assetExternalId) as number) : null,
+      projectId: event.projectExternalId !== undefined ? (projects.get(event.projectExternalId) as number) : null,
+      action: event.action,
+      date: event.date,
+      count: event.count,
+      weight: event.weight,
+      info: event.info,
+      insertId: event.insertId,
+      receivedAt,
+      storedAt: now,
+      deliveryId: delivery?.id ?? null,
+      deliveryIndex: delivery?.index ?? null,
+    })),
+  );
 }

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
 import type { BodyLease } from './bodyBudget';
-import type { HttpResult } from './httpResult';
+import type { HttpResult } from './result';
 
 export class BodyReadError extends Error {
   constructor(readonly status: 400 | 408 | 413 | 415 | 503, message: string) {

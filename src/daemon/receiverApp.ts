@@ -8,7 +8,9 @@ import { loggablePath, Logger } from '../log';
 import { ingestRoutes } from '../receive/ingestRoutes';
 import { adminRoutes } from '../admin/adminRoutes';
 import { boardMiddleware } from '../admin/board';
-import { opsRoutes } from './opsRoutes';
+import { opsRoutes } from '../http/opsRoutes';
+import { checkReadiness } from './readiness';
+import { answerErrors } from '../http/errorAnswers';
 import type { IngestDeps } from '../receive/ingestRequest';
 
 export interface AppDeps {
@@ -31,24 +33,10 @@ const ADMIN_HEADERS = {
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
+  // Outside the error boundary only this: it sees each request's final answer, and never throws.
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
-    try {
-      await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        ctx.status = 404;
-        ctx.body = { error: `no route for ${ctx.method} ${loggablePath(ctx.path)}` };
-      } else if (ctx.status >= 400 && (ctx.body === undefined || ctx.body === null || typeof ctx.body === 'string')) {
-        // The router's 405 and 501 have no body (Koa would send the status text); every refusal here is JSON with a reason.
-        const allowed = ctx.response.get('Allow');
-        ctx.body = { error: `${typeof ctx.body === 'string' ? ctx.body : ctx.message}${allowed ? `: ${ctx.method} is not allowed here, only ${allowed}` : ''}` };
-      }
-    } catch (error) {
-      // Nothing a client sends should get here; a bug answers 500 without details, and the log has them.
-      deps.log.error({ err: error, method: ctx.method, route: ctx.state.route }, 'request failed');
-      ctx.status = 500;
-      ctx.body = { error: 'internal error; see the receiver log' };
-    }
+    await next();
     if (ctx.path.startsWith('/api/') || ctx.path.startsWith('/admin/')) ctx.set(ADMIN_HEADERS);
     const route = ctx.state.route ?? (ctx.path.startsWith('/api/') ? 'admin' : 'other');
     // Metrics name routes, never paths; the log gets a path only with token-like segments masked.
@@ -56,9 +44,10 @@ export function createApp(deps: AppDeps): Koa {
     // Built only when debug is on: this runs for every request.
     if (deps.log.isLevelEnabled('debug')) deps.log.debug({ method: ctx.method, route, path: loggablePath(ctx.path), tenantId: ctx.state.tenantId, status: ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
   });
+  app.use(answerErrors(deps.log));
   const ingest = ingestRoutes(deps.ingest, deps.maxBodyBytes);
   const admin = adminRoutes({ db: deps.db, adminToken: deps.adminToken, log: deps.log });
-  const ops = opsRoutes(deps.registry, deps.redis, deps.db);
+  const ops = opsRoutes(deps.registry, () => checkReadiness(deps.redis, deps.db));
   app.use(boardMiddleware(deps.queues, deps.adminToken));
   app.use(ops.routes());
   app.use(ingest.routes()).use(ingest.allowedMethods());

@@ -1,76 +1,6 @@
-/** The delivery log in SQL: request records, the outcomes of their events, listing, and pruning. */
-import type { Knex } from 'knex';
+/** The delivery log as the admin API shows it: requests newest first, each with the outcome of its events. */
 import type { Db } from './db';
-import type { DeliveryRecord } from '../deliveries/deliveryRecord';
-import type { OutboxEntry } from '../deliveries/deliveryOutbox';
-import { takeWriteLock } from './locks';
-import { chunks } from './chunks';
-import { insertRowsSkippingConflicts } from './manyValues';
 import { decodeCursor, encodeCursor } from './readQueries';
-
-type Executor = Db | Knex.Transaction;
-
-export type LoggedOutcome = 'duplicate' | 'filtered' | 'identified' | 'failed';
-
-export async function insertDeliveryRecords(trx: Knex.Transaction, records: DeliveryRecord[]): Promise<void> {
-  const rows = records.map((record) => ({
-    id: record.id,
-    tenant_id: record.tenantId,
-    received_at: record.receivedAt,
-    endpoint: record.endpoint,
-    user_agent: record.userAgent,
-    status: record.status,
-    accepted: record.accepted,
-    rejected: JSON.stringify(record.rejected),
-    rejected_count: record.rejectedCount ?? record.rejected.length,
-  }));
-  await insertRowsSkippingConflicts(trx, 'deliveries', ['id', 'tenant_id', 'received_at', 'endpoint', 'user_agent', 'status', 'accepted', 'rejected', 'rejected_count'], rows, ['id']);
-}
-
-export interface EventOutcomeRow {
-  deliveryId: string;
-  index: number;
-  insertId: string;
-  outcome: LoggedOutcome;
-  error?: string;
-}
-
-export async function recordEventOutcomes(db: Executor, rows: EventOutcomeRow[], now: number): Promise<void> {
-  for (const chunk of chunks(rows, 100)) {
-    await db('delivery_events')
-      .insert(chunk.map((row) => ({ delivery_id: row.deliveryId, event_index: row.index, insert_id: row.insertId, outcome: row.outcome, error: row.error ?? null, at: now })))
-      .onConflict(['delivery_id', 'event_index'])
-      .merge(['outcome', 'error', 'at']);
-  }
-}
-
-/** A retried job that now succeeded: its events' earlier "failed" outcomes are no longer true. */
-export async function clearFailedOutcomes(db: Executor, deliveryId: string, indexes: number[]): Promise<void> {
-  for (const chunk of chunks(indexes)) {
-    await db('delivery_events').where({ delivery_id: deliveryId, outcome: 'failed' }).whereIn('event_index', chunk).delete();
-  }
-}
-
-/**
- * Writes outbox entries in one transaction. A failure is recorded only for events not stored meanwhile: a job
- * replayed before its failure reached SQL has already stored them.
- */
-export async function writeOutboxEntries(db: Db, entries: OutboxEntry[]): Promise<void> {
-  await db.transaction(async (trx) => {
-    await takeWriteLock(trx);
-    const records = entries.flatMap((entry) => (entry.kind === 'record' ? [entry.record] : entry.delivery.record ? [entry.delivery.record] : []));
-    await insertDeliveryRecords(trx, records);
-    for (const entry of entries) {
-      if (entry.kind !== 'failed') continue;
-      const { delivery } = entry;
-      const stored = new Set((await trx('activities').where({ delivery_id: delivery.id }).select('delivery_index')).map((row: { delivery_index: number }) => row.delivery_index));
-      const rows = delivery.indexes
-        .map((index, position) => ({ deliveryId: delivery.id, index, insertId: entry.insertIds[position], outcome: 'failed' as const, error: entry.error }))
-        .filter((row) => !stored.has(row.index));
-      await recordEventOutcomes(trx, rows, entry.at);
-    }
-  });
-}
 
 export interface DeliveryFilter {
   status?: number;
@@ -145,18 +75,4 @@ export async function getDelivery(db: Db, tenantId: number, id: string) {
     ...others.map((event) => ({ index: event.event_index, insertId: event.insert_id, outcome: event.outcome, ...(event.error !== null && { error: event.error }) })),
   ].sort((a, b) => a.index - b.index);
   return { ...toDelivery(row, counts.get(id)), events };
-}
-
-/** Deletes deliveries received before `cutoff` and their outcomes; returns how many deliveries went. */
-export async function pruneDeliveries(db: Db, cutoff: number): Promise<number> {
-  let removed = 0;
-  for (;;) {
-    const ids: string[] = (await db('deliveries').where('received_at', '<', cutoff).limit(500).select('id')).map((row: { id: string }) => row.id);
-    if (ids.length === 0) return removed;
-    await db.transaction(async (trx) => {
-      await trx('delivery_events').whereIn('delivery_id', ids).delete();
-      await trx('deliveries').whereIn('id', ids).delete();
-    });
-    removed += ids.length;
-  }
 }

@@ -1,6 +1,6 @@
 /** The worker's Prometheus metrics: event outcomes and how long events took from receipt to storage. */
 import { Counter, Histogram, Registry } from 'prom-client';
-import type { EventOutcome } from '../store/writeBatch';
+import type { EventOutcome } from './writeBatch';
 
 export interface WorkerMetrics {
   countOutcomes(outcomes: EventOutcome[], receivedAt: number): void;

@@ -1,0 +1,52 @@
+/** Activities in SQL, for the worker: which insert ids a tenant has stored, and the multi-row insert. */
+import type { Knex } from 'knex';
+import { inValues, insertRowsSkippingConflicts } from './manyValues';
+
+export interface NewActivity {
+  tenantId: number;
+  endUserId: number;
+  companyId: number | null;
+  assetId: number | null;
+  projectId: number | null;
+  action: string;
+  date: number;
+  count: number;
+  weight: number;
+  info: Record<string, unknown>;
+  insertId: string;
+  receivedAt: number;
+  storedAt: number;
+  deliveryId: string | null;
+  deliveryIndex: number | null;
+}
+
+const ACTIVITY_COLUMNS = [
+  'tenant_id', 'end_user_id', 'company_id', 'asset_id', 'project_id', 'action', 'date', 'count', 'weight', 'info', 'insert_id', 'received_at', 'stored_at', 'delivery_id', 'delivery_index',
+];
+
+export async function storedInsertIds(trx: Knex.Transaction, tenantId: number, insertIds: string[]): Promise<Set<string>> {
+  const stored: Array<{ insert_id: string }> = await trx('activities').where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'insert_id', insertIds)).select('insert_id');
+  return new Set(stored.map((row) => row.insert_id));
+}
+
+/** An insert id stored meanwhile by another worker is skipped, not an error: the unique key is the arbiter. */
+export async function insertActivities(trx: Knex.Transaction, activities: NewActivity[]): Promise<void> {
+  const rows = activities.map((activity) => ({
+    tenant_id: activity.tenantId,
+    end_user_id: activity.endUserId,
+    company_id: activity.companyId,
+    asset_id: activity.assetId,
+    project_id: activity.projectId,
+    action: activity.action,
+    date: activity.date,
+    count: activity.count,
+    weight: activity.weight,
+    info: JSON.stringify(activity.info),
+    insert_id: activity.insertId,
+    received_at: activity.receivedAt,
+    stored_at: activity.storedAt,
+    delivery_id: activity.deliveryId,
+    delivery_index: activity.deliveryIndex,
+  }));
+  await insertRowsSkippingConflicts(trx, 'activities', ACTIVITY_COLUMNS, rows, ['tenant_id', 'insert_id']);
+}
