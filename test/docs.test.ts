@@ -36,6 +36,17 @@ describe('README and docs/', () => {
     assert.ok(links >= 20, `found ${links} links`);
   });
 
+  it('every source file the docs name by path exists', () => {
+    const missing: string[] = [];
+    for (const document of DOCUMENTS) {
+      const text = fs.readFileSync(path.join(REPO_ROOT, document), 'utf8');
+      for (const [, file] of text.matchAll(/`((?:src|test|config|migrations)\/[\w/.-]+\.ts)`/g)) {
+        if (!fs.existsSync(path.join(REPO_ROOT, file))) missing.push(`${document}: ${file}`);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+
   it('the README stays a newcomer\'s page: at most 12 KB, with the quick start a new user types', () => {
     const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
     assert.ok(Buffer.byteLength(readme) <= 12 * 1024, `README.md is ${Buffer.byteLength(readme)} bytes`);
