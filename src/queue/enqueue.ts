@@ -6,7 +6,15 @@ import type { DeliveryRecord } from '../deliveries/deliveryRecord';
 import { sealJob } from './jobCipher';
 import { TimedOut, withTimeout } from '../timeouts';
 
-export class QueueUnavailableError extends Error {}
+/**
+ * The events could not be queued. `maybeQueued`: Redis did not answer in time, so they may still land in the queue
+ * and be stored; otherwise Redis was not connected or refused them, and nothing was queued.
+ */
+export class QueueUnavailableError extends Error {
+  constructor(message: string, readonly maybeQueued = false) {
+    super(message);
+  }
+}
 
 /** ioredis's connection states in words. */
 function connectionState(status: string): string {
@@ -32,7 +40,7 @@ export async function enqueueEvents(
     const added: Promise<unknown> = jobs.length === 1 ? queue.add(jobs[0].name, jobs[0].data) : queue.addBulk(jobs);
     await withTimeout(added, limits.timeoutMs, `Redis did not acknowledge within ${limits.timeoutMs} ms`);
   } catch (error) {
-    if (error instanceof TimedOut) throw new QueueUnavailableError(error.message);
+    if (error instanceof TimedOut) throw new QueueUnavailableError(error.message, true);
     throw new QueueUnavailableError(`Redis refused the events: ${(error as Error).message}`);
   }
 }

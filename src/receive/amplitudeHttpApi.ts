@@ -6,7 +6,7 @@
  */
 import { BodyError, normalizeBody, TooManyEventsError } from '../normalize/normalizeBody';
 import { describe, isPlainObject } from '../normalize/fields';
-import { IngestDeps, queueAccepted, rateLimited, recordRefusal } from './ingestRequest';
+import { IngestDeps, queueAccepted, rateLimited, recordRefusal, unqueuedReason } from './ingestRequest';
 import type { DeliveryStart } from '../deliveries/deliveryRecord';
 import type { HttpResult } from '../http/result';
 import { decodeBody } from './decodeBody';
@@ -126,7 +126,8 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, deliv
     });
     return recordRefusal(deps, check.tenantId, delivery, result, normalized.rejected);
   }
-  if ((await queueAccepted(deps, check.tenantId, delivery, normalized, 200)) === 'unavailable') return unavailable(deps);
+  const queued = await queueAccepted(deps, check.tenantId, delivery, normalized, 200);
+  if (queued !== 'queued') return amplitudeError(503, `Service unavailable: ${unqueuedReason(queued)}`, {}, { 'Retry-After': String(deps.limits.retryAfterSeconds) });
   return {
     status: 200,
     body: { code: 200, events_ingested: normalized.events.length, payload_size_bytes: body.length, server_upload_time: Date.now() },

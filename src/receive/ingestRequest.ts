@@ -93,7 +93,20 @@ export function recordRefusal(deps: IngestDeps, tenantId: number, delivery: Deli
  * Enqueues the valid events of a normalized body with their delivery record, or says the queue is down
  * (then the refusal is recorded instead). Shared by every ingest endpoint.
  */
-export async function queueAccepted(deps: IngestDeps, tenantId: number, delivery: DeliveryStart, normalized: NormalizedBody, acceptedStatus: number): Promise<'queued' | 'unavailable'> {
+/**
+ * What became of an enqueue: `queued` (Redis acknowledged), `unavailable` (Redis down or refused: nothing queued),
+ * `unacknowledged` (no answer within ENQUEUE_TIMEOUT_MS: the events may still be queued and stored).
+ */
+export type QueueOutcome = 'queued' | 'unavailable' | 'unacknowledged';
+
+/** The 503's reason for an enqueue that was not acknowledged, in the words a sender needs. */
+export function unqueuedReason(outcome: Exclude<QueueOutcome, 'queued'>): string {
+  return outcome === 'unacknowledged'
+    ? 'Redis did not acknowledge the events in time (ENQUEUE_TIMEOUT_MS): they may or may not be stored; resend them with their insert ids'
+    : 'the queue (Redis) is unavailable; nothing was accepted, retry later';
+}
+
+export async function queueAccepted(deps: IngestDeps, tenantId: number, delivery: DeliveryStart, normalized: NormalizedBody, acceptedStatus: number): Promise<QueueOutcome> {
   const record = finishDelivery(delivery, tenantId, acceptedStatus, normalized.events.length, normalized.rejected);
   const started = process.hrtime.bigint();
   try {
@@ -106,7 +119,7 @@ export async function queueAccepted(deps: IngestDeps, tenantId: number, delivery
     if (!(error instanceof QueueUnavailableError)) throw error;
     deps.queueDownWarning({ reason: error.message, tenantId });
     deps.deliveries.record({ ...record, status: 503, accepted: 0 });
-    return 'unavailable';
+    return error.maybeQueued ? 'unacknowledged' : 'unavailable';
   }
   deps.metrics.observeEnqueue(Number(process.hrtime.bigint() - started) / 1e9);
   deps.metrics.countEvents(normalized);
@@ -147,8 +160,7 @@ export async function acceptEvents(
     const result = tooLarge ? refusal(413, rejected[0].error, rejected) : refusal(400, 'no valid event in body', rejected);
     return recordRefusal(deps, tenantId, request.delivery, result, rejected);
   }
-  if ((await queueAccepted(deps, tenantId, request.delivery, normalized, 202)) === 'unavailable') {
-    return unavailable(deps, 'the queue (Redis) is unavailable');
-  }
+  const queued = await queueAccepted(deps, tenantId, request.delivery, normalized, 202);
+  if (queued !== 'queued') return refusal(503, unqueuedReason(queued), [], { 'Retry-After': String(deps.limits.retryAfterSeconds) });
   return { status: 202, body: { accepted: events.length, ...rejectionFields(rejected) } };
 }
