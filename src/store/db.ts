@@ -54,7 +54,7 @@ export function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DB_BUSY_TIME
       acquireConnectionTimeout: 10000,
     });
   }
-  fs.mkdirSync(path.dirname(target.filename), { recursive: true });
+  ensureDatabaseFolder(target.filename);
   return knex({
     client: 'sqlite3',
     connection: { filename: target.filename },
@@ -76,4 +76,20 @@ export function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DB_BUSY_TIME
     },
     acquireConnectionTimeout: 60000,
   });
+}
+
+/** Where the default DATABASE_URL keeps its file; the only folder activityd makes for a database. */
+const DEFAULT_DATABASE_FOLDER = path.resolve('data');
+
+/**
+ * A new install's `data/` folder is made; any other folder must exist. A typo in DATABASE_URL would otherwise make
+ * a fresh empty database (and a new default tenant) somewhere, and every sender would get 401 from it.
+ */
+function ensureDatabaseFolder(filename: string): void {
+  const folder = path.dirname(path.resolve(filename));
+  const found = fs.statSync(folder, { throwIfNoEntry: false });
+  if (found?.isDirectory()) return;
+  if (found) throw new Error(`${folder} of DATABASE_URL is not a folder`);
+  if (folder !== DEFAULT_DATABASE_FOLDER) throw new Error(`the folder ${folder} of DATABASE_URL does not exist: create it, or correct the path`);
+  fs.mkdirSync(folder, { recursive: true });
 }
