@@ -40,7 +40,7 @@ export function adminRoutes(deps: { db: Db; adminToken: string; log: Logger }): 
     if (route.method !== 'get') {
       const wrongType = jsonOnlyRefusal(ctx.req);
       if (wrongType) throw new RequestError(wrongType, 415);
-      body = await readBody(ctx.req, ADMIN_BODY_LIMIT);
+      body = await readBody(ctx.req, ADMIN_BODY_LIMIT, { limitName: 'the admin API\'s 8 MiB body limit' });
     }
     sendResult(ctx, await answerRoute(deps.db, route, { params: ctx.params, query: ctx.query as Query, body }));
   });

@@ -114,6 +114,12 @@ describe('bounded buffers: rejection lists, User-Agent, admin upserts, read page
     assert.equal(atLimit.body.rejected.length, 10000);
   });
 
+  it('an admin body over 8 MiB is refused with 413 naming the admin API\'s own limit, not MAX_BODY_BYTES', async () => {
+    const over = await request(`${daemon.baseUrl}/api/v1/tenants/${tenant.id}/companies`, { raw: `[${'"x",'.repeat(2200000)}"x"]`, headers: admin });
+    assert.equal(over.status, 413, over.text.slice(0, 200));
+    assert.match(over.body.error, /over the 8388608-byte limit \(the admin API's 8 MiB body limit\)/);
+  });
+
   it('a page of large rows stops at PAGE_MAX_BYTES and gives its cursor; following it lists every row once, never a 500', async () => {
     const pad = 'x'.repeat(900 * 1024);
     const events = Array.from({ length: 12 }, (_, i) => ({ externalId: 'large-info', action: 'large', insertId: `large-${i}`, info: { pad } }));
