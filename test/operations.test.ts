@@ -33,6 +33,9 @@ describe('operations: admin API, delivery log, metrics and health (over HTTP)', 
     assert.equal(duplicate.status, 409);
     assert.equal((await api('/tenants', { body: { name: '' } })).status, 400);
     assert.equal((await api('/tenants', { body: [1] })).status, 400);
+    const extra = await api('/tenants', { body: { name: 'ops-extra', enabled: false } });
+    assert.deepEqual([extra.status, extra.body.error], [400, 'enabled: not a field of a new tenant (send only name)']);
+    assert.equal((await api('/tenants')).body.data.some((tenant: { name: string }) => tenant.name === 'ops-extra'), false, 'no tenant made');
   });
 
   it('PATCH disables, enables and changes settings; POST /token rotates', async () => {

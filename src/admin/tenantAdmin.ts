@@ -6,7 +6,10 @@ import { AdminRequest, jsonObjectBody, ok, tenantIdParam } from './params';
 import { createTenant, listTenants, rotateTenantToken, showTenant, updateTenant } from './tenantService';
 
 export async function createTenantRequest(db: Db, { body }: AdminRequest): Promise<HttpResult> {
-  const { name } = jsonObjectBody(body);
+  const { name, ...unknown } = jsonObjectBody(body);
+  // A field the sender believes has an effect (enabled, settings, a token) must not be dropped silently.
+  const [field] = Object.keys(unknown);
+  if (field !== undefined) throw new RequestError(`${field.slice(0, 60)}: not a field of a new tenant (send only name)`);
   const tenant = await createTenant(db, name as string);
   return ok({ id: tenant.id, name: tenant.name, token: tenant.token, enabled: tenant.enabled }, 201);
 }
