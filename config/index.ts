@@ -22,8 +22,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** The base URL printed for people to paste into Amplitude or a client. */
-export function publicBaseUrl(config: Config): string {
+export function publicBaseUrl(config: Config, port = config.PORT): string {
   if (config.PUBLIC_URL) return config.PUBLIC_URL;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
-  return `http://${host}:${config.PORT}`;
+  return `http://${host}:${port}`;
 }

@@ -287,7 +287,7 @@ describe('processes: first start with `npm start`', () => {
     children.push(first);
     const [, token] = await first.waitForOutput(/token: +(\S+)/, 120000);
     const port = (await first.waitForOutput(LISTENING))[1];
-    assert.match(first.output(), new RegExp(`ingest URL: http://127\\.0\\.0\\.1:0/analytics/${token}`));
+    assert.match(first.output(), new RegExp(`ingest URL: http://127\\.0\\.0\\.1:${port}/analytics/${token}`), 'the URL names the port the receiver got (PORT=0)');
     const reply = await post(`http://127.0.0.1:${port}/analytics/${token}`, { externalId: 'first', action: 'hello' });
     assert.equal(reply.status, 202);
     await waitFor('the activity', async () => {

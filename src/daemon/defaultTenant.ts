@@ -5,7 +5,13 @@ import type { Db } from '../store/db';
 import { countTenants } from '../store/tenants';
 import { createTenant, TenantError } from '../tenants/tenantAccounts';
 
-export async function createDefaultTenantIfEmpty(db: Db, config: Config): Promise<string | undefined> {
+/** The tenant made on the very first start, whose token is shown once, by `firstStartMessage`. */
+export interface DefaultTenant {
+  id: number;
+  token: string;
+}
+
+export async function createDefaultTenantIfEmpty(db: Db, config: Config): Promise<DefaultTenant | undefined> {
   if (!config.CREATE_DEFAULT_TENANT || (await countTenants(db)) > 0) return undefined;
   let tenant;
   try {
@@ -15,7 +21,12 @@ export async function createDefaultTenantIfEmpty(db: Db, config: Config): Promis
     if (error instanceof TenantError && error.code === 'conflict') return undefined;
     throw error;
   }
-  const base = publicBaseUrl(config);
+  return { id: tenant.id, token: tenant.token };
+}
+
+/** The one message that shows the token, with the port the receiver really listens on (PORT=0 picks one). */
+export function firstStartMessage(tenant: DefaultTenant, config: Config, port: number): string {
+  const base = publicBaseUrl(config, port);
   return [
     '',
     `activityd: created tenant "default" (id ${tenant.id}). Its token is shown only this once; keep it secret.`,

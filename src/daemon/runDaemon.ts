@@ -4,7 +4,7 @@ import { createLogger } from '../log';
 import { openDatabase } from '../store/db';
 import { assertSchemaCurrent, migrateToLatest } from '../store/migrate';
 import { startDaemon } from './daemon';
-import { createDefaultTenantIfEmpty } from './defaultTenant';
+import { createDefaultTenantIfEmpty, DefaultTenant, firstStartMessage } from './defaultTenant';
 import { announceReady, stopOnSignals } from './signals';
 import { describeDatabase, startupStep } from './startupFailure';
 
@@ -14,16 +14,14 @@ export async function runDaemon(config: Config, role: DaemonRole): Promise<void>
   const log = createLogger(config, role === 'start' ? 'activityd' : `activityd-${role}`);
   const database = `the database (${describeDatabase(config.DATABASE_URL)}, DATABASE_URL)`;
   const db = await startupStep(`${database} cannot be opened`, () => openDatabase(config));
+  let defaultTenant: DefaultTenant | undefined;
   try {
     await startupStep(`${database} is not usable`, async () => {
       if (role !== 'start') return assertSchemaCurrent(db);
       const applied = await migrateToLatest(db);
       if (applied.length > 0) log.info({ applied }, 'database migrated');
     });
-    if (role === 'start') {
-      const announcement = await createDefaultTenantIfEmpty(db, config);
-      if (announcement) process.stdout.write(announcement + '\n');
-    }
+    if (role === 'start') defaultTenant = await createDefaultTenantIfEmpty(db, config);
   } catch (error) {
     await db.destroy();
     throw error;
@@ -35,9 +33,13 @@ export async function runDaemon(config: Config, role: DaemonRole): Promise<void>
     await daemon?.stop(config.SHUTDOWN_TIMEOUT_MS);
     await db.destroy();
   });
-  await starting.catch(async (error) => {
+  // The token is shown once, so it is shown even when the start fails (with the port asked for, then).
+  const showToken = (port: number) => defaultTenant && process.stdout.write(firstStartMessage(defaultTenant, config, port) + '\n');
+  const daemon = await starting.catch(async (error) => {
+    showToken(config.PORT);
     await db.destroy();
     throw error;
   });
+  showToken(daemon.receiverPort ?? config.PORT);
   announceReady();
 }

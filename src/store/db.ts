@@ -78,18 +78,16 @@ export function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DB_BUSY_TIME
   });
 }
 
-/** Where the default DATABASE_URL keeps its file; the only folder activityd makes for a database. */
-const DEFAULT_DATABASE_FOLDER = path.resolve('data');
-
 /**
- * A new install's `data/` folder is made; any other folder must exist. A typo in DATABASE_URL would otherwise make
- * a fresh empty database (and a new default tenant) somewhere, and every sender would get 401 from it.
+ * The database's folder is made when its parent exists (a new install's `data/`), never a whole path: a typo in
+ * DATABASE_URL would otherwise make a fresh empty database (and a new default tenant) somewhere, and every sender
+ * would get 401 from it.
  */
 function ensureDatabaseFolder(filename: string): void {
   const folder = path.dirname(path.resolve(filename));
   const found = fs.statSync(folder, { throwIfNoEntry: false });
   if (found?.isDirectory()) return;
   if (found) throw new Error(`${folder} of DATABASE_URL is not a folder`);
-  if (folder !== DEFAULT_DATABASE_FOLDER) throw new Error(`the folder ${folder} of DATABASE_URL does not exist: create it, or correct the path`);
-  fs.mkdirSync(folder, { recursive: true });
+  if (!fs.statSync(path.dirname(folder), { throwIfNoEntry: false })?.isDirectory()) throw new Error(`the folder ${folder} of DATABASE_URL does not exist, nor its parent: create it, or correct the path`);
+  fs.mkdirSync(folder);
 }

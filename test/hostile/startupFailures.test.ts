@@ -72,12 +72,12 @@ describe('hostile: start-up failures exit non-zero with one clear line', functio
     assert.match(unopenable.lines[0], /^activityd: cannot start: the database \(SQLite file .*a-file\/activityd\.sqlite, DATABASE_URL\) cannot be opened: /);
   });
 
-  it('a DATABASE_URL whose folder does not exist (a typo) is refused, not made: exit 1, one line naming the folder, no database created', async () => {
+  it('a DATABASE_URL whose folder and its parent do not exist (a typo) is refused, not made: exit 1, one line naming the folder, no database created', async () => {
     const typo = path.join(env.dir, 'no-such-folder', 'deeper', 'activityd.sqlite');
     const missing = await failedStart(['start'], { DATABASE_URL: typo });
     assert.equal(missing.code, 1);
     assert.deepEqual(missing.lines.length, 1, missing.lines.join('\n'));
-    assert.match(missing.lines[0], /the folder .*no-such-folder\/deeper of DATABASE_URL does not exist: create it, or correct the path/);
+    assert.match(missing.lines[0], /the folder .*no-such-folder\/deeper of DATABASE_URL does not exist, nor its parent: create it, or correct the path/);
     assert.ok(!fs.existsSync(path.join(env.dir, 'no-such-folder')), 'no folder was made');
     assert.ok(!missing.output.includes('token'), 'no tenant was made and no token printed');
   });
