@@ -4,6 +4,7 @@ import { countRows } from '../support/testEnv';
 import { newTenant, InProcessDaemon } from '../support/daemon';
 import { post, request } from '../support/http';
 import { rawExchange } from '../support/rawHttp';
+import { gzipPieces } from '../support/gzipStream';
 import { Db } from '../../src/store/db';
 import { useDaemon } from '../support/fixtures';
 
@@ -11,12 +12,7 @@ const LIMIT = 1024 * 1024;
 
 /** 100 MB of zeros, gzipped (about 100 KB), made without holding the 100 MB. */
 function gzipBomb(megabytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const gzip = zlib.createGzip({ level: 9 });
-    const out: Buffer[] = [];
-    gzip.on('data', (chunk: Buffer) => out.push(chunk));
-    gzip.on('end', () => resolve(Buffer.concat(out)));
-    gzip.on('error', reject);
+  return gzipPieces((gzip) => {
     const zeros = Buffer.alloc(1024 * 1024);
     for (let i = 0; i < megabytes; i++) gzip.write(zeros);
     gzip.end();

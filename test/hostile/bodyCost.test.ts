@@ -5,6 +5,7 @@ import { createTestEnv, openMigrated, TestEnv, waitFor } from '../support/testEn
 import { spawnActivityd, ensureStopped, newTenant, ChildDaemon, InProcessDaemon } from '../support/daemon';
 import { post, request } from '../support/http';
 import { rawExchange } from '../support/rawHttp';
+import { gzipPieces } from '../support/gzipStream';
 import { useDaemon } from '../support/fixtures';
 import { createApiKeyScanner } from '../../src/receive/apiKeyScanner';
 import { Db } from '../../src/store/db';
@@ -14,12 +15,7 @@ const MiB = 1024 * 1024;
 
 /** gzip of `prefix`, then `{},` repeated up to about `inflatedBytes`, then `suffix`; made without holding the inflated text. */
 function gzipOfManyEvents(prefix: string, inflatedBytes: number, suffix: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const gzip = zlib.createGzip({ level: 9 });
-    const out: Buffer[] = [];
-    gzip.on('data', (chunk: Buffer) => out.push(chunk));
-    gzip.on('end', () => resolve(Buffer.concat(out)));
-    gzip.on('error', reject);
+  return gzipPieces((gzip) => {
     gzip.write(prefix);
     const block = Buffer.from('{},'.repeat(MiB / 4));
     for (let written = prefix.length + suffix.length + 2; written + block.length <= inflatedBytes; written += block.length) gzip.write(block);
