@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { useDaemon } from '../support/fixtures';
-import type { InProcessDaemon } from '../support/daemon';
+import { InProcessDaemon, newTenant } from '../support/daemon';
 import { uploadWhileReading, UploadReply } from '../support/uploadWhileReading';
+import { rawExchange } from '../support/rawHttp';
+import { setTenantEnabled } from '../../src/tenants/tenantAccounts';
+import { DISCARD_MS } from '../../src/http/discardUnreadBody';
 
 const MiB = 1024 * 1024;
 const TRIES = 10;
@@ -44,11 +47,22 @@ async function everyTry(exchange: () => Promise<UploadReply>, status: number, ch
 describe('early refusals on the Amplitude routes reach the client: the rest of the body is read and dropped, not reset', () => {
   let daemon: InProcessDaemon;
   let port: number;
+  let disabledToken: string;
 
-  useDaemon({ worker: false }, (parts) => {
-    daemon = parts.daemon;
-    port = daemon.daemon.receiverPort as number;
-  });
+  useDaemon(
+    {
+      worker: false,
+      seed: async (db) => {
+        const tenant = await newTenant(db, 'disabled');
+        await setTenantEnabled(db, tenant.id, false);
+        disabledToken = tenant.token;
+      },
+    },
+    (parts) => {
+      daemon = parts.daemon;
+      port = daemon.daemon.receiverPort as number;
+    },
+  );
 
   const unknownKeyFirst = () => amplitudeBody('{"api_key":"nope","events":[', 5 * MiB, ']}');
   // Chunked on /2/httpapi: a declared 5 MB would be refused by its Content-Length, before the key is seen.
@@ -64,6 +78,30 @@ describe('early refusals on the Amplitude routes reach the client: the rest of t
       );
     });
   }
+
+  it(`/batch: a disabled tenant's key first gets its 403 in ${TRIES} of ${TRIES} tries`, async () => {
+    const body = () => amplitudeBody(`{"api_key":"${disabledToken}","events":[`, 5 * MiB, ']}');
+    await everyTry(
+      () => uploadWhileReading(port, head('/batch', `Content-Length: ${sizeOf(body())}\r\n`), body()),
+      403,
+      (reply) => assert.deepEqual(reply, { code: 403, error: 'Forbidden', detail: 'tenant is disabled' }),
+    );
+  });
+
+  it(`/2/httpapi with Connection: close: the answer waits until the rest is read, then the 400 arrives in ${TRIES} of ${TRIES} tries`, async () => {
+    await everyTry(
+      () => uploadWhileReading(port, head('/2/httpapi', 'Connection: close\r\nTransfer-Encoding: chunked\r\n'), chunked(unknownKeyFirst())),
+      400,
+      (body) => assert.deepEqual(body, { code: 400, error: 'Invalid API key' }),
+    );
+  });
+
+  it('after a refused body is read to its end, the same connection serves the next request', async () => {
+    const refused = Buffer.concat([...chunked(unknownKeyFirst())]);
+    const reply = await rawExchange(port, [head('/batch', 'Transfer-Encoding: chunked\r\n'), refused, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], { waitMs: 10000 });
+    const statuses = [...reply.text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+    assert.deepEqual(statuses, [400, 200], reply.text.slice(0, 300));
+  });
 
   for (const [path, limit] of [['/2/httpapi', MiB], ['/batch', 20 * MiB]] as const) {
     it(`${path}: a chunked body with its api_key after the ${limit}-byte limit gets its 413 in ${TRIES} of ${TRIES} tries`, async () => {
@@ -92,5 +130,24 @@ describe('early refusals on the Amplitude routes reach the client: the rest of t
       401,
       (body) => assert.equal(body.error, 'unknown tenant token'),
     );
+  });
+});
+
+describe('the rest of a refused body is read only within its bound', () => {
+  let port: number;
+
+  useDaemon({ worker: false, settings: { MAX_BODY_BYTES: String(2 * MiB) } }, (parts) => (port = parts.daemon.daemon.receiverPort as number));
+
+  it('past MAX_BODY_BYTES more raw bytes the connection is closed, after the answer went out', async () => {
+    const reply = await uploadWhileReading(port, head('/2/httpapi', 'Transfer-Encoding: chunked\r\n'), chunked(amplitudeBody('{"api_key":"nope","events":[', 16 * MiB, ']}')));
+    assert.ok(reply.failure, 'the connection was cut before the whole body was sent');
+    assert.deepEqual([reply.status, reply.body], [400, { code: 400, error: 'Invalid API key' }]);
+    assert.ok(reply.sentBytes < 16 * MiB, `${reply.sentBytes} bytes sent`);
+  });
+
+  it(`a client that stops sending the rest has its connection closed after ${DISCARD_MS} ms, with the answer received`, async () => {
+    const reply = await rawExchange(port, [head('/2/httpapi', 'Content-Length: 100000\r\n'), '{"api_key":"nope","events":['], { waitMs: DISCARD_MS * 3 });
+    assert.deepEqual([reply.status, reply.body], [400, { code: 400, error: 'Invalid API key' }]);
+    assert.ok(reply.closedAfterMs >= DISCARD_MS && reply.closedAfterMs < DISCARD_MS * 2, `closed after ${reply.closedAfterMs} ms`);
   });
 });
