@@ -10,6 +10,7 @@ import { createApp } from './receiverApp';
 import { listen } from '../http/listen';
 import type { DeliveryOutbox } from '../queue/deliveryOutbox';
 import { answerClientErrors } from '../http/clientErrors';
+import { continueOnlyWhenRead } from '../http/expectContinue';
 import { createRateLimiter } from '../receive/rateLimit';
 import { createBodyBudget } from '../http/bodyBudget';
 import { createReceiverMetrics } from '../receive/receiverMetrics';
@@ -78,6 +79,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
   });
   const server = http.createServer(serverOptions(config), app.callback());
   answerClientErrors(server, log);
+  continueOnlyWhenRead(server);
   const port = await startupStep(`the receiver cannot listen on ${config.HOST}:${config.PORT} (HOST, PORT)`, () => listen(server, config.PORT, config.HOST)).catch((error) => {
     tenants.stop();
     throw error;

@@ -11,6 +11,7 @@ import { boardMiddleware } from '../admin/board';
 import { opsRoutes } from '../http/opsRoutes';
 import { checkReadiness } from './readiness';
 import { answerErrors } from '../http/errorAnswers';
+import { discardUnreadBodies } from '../http/discardUnreadBody';
 import type { IngestDeps } from '../receive/ingestRequest';
 
 export interface AppDeps {
@@ -44,6 +45,8 @@ export function createApp(deps: AppDeps): Koa {
     // Built only when debug is on: this runs for every request.
     if (deps.log.isLevelEnabled('debug')) deps.log.debug({ method: ctx.method, route, path: loggablePath(ctx.path), tenantId: ctx.state.tenantId, status: ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
   });
+  // Outside the error boundary: it acts on the final answer. Every route's body limit is at most MAX_BODY_BYTES.
+  app.use(discardUnreadBodies(deps.maxBodyBytes));
   app.use(answerErrors(deps.log));
   const ingest = ingestRoutes(deps.ingest, deps.maxBodyBytes);
   const admin = adminRoutes({ db: deps.db, adminToken: deps.adminToken, log: deps.log });

@@ -1,9 +1,11 @@
 /** Reads a request body while streaming: the size limit applies to bytes after decompression and stops the read as soon as it is passed. */
 import type { IncomingMessage } from 'node:http';
 import zlib from 'node:zlib';
+import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { BodyLease } from './bodyBudget';
 import type { HttpResult } from './result';
+import { sendContinue } from './expectContinue';
 
 export class BodyReadError extends Error {
   constructor(readonly status: 400 | 408 | 413 | 415 | 503, message: string) {
@@ -36,10 +38,12 @@ export async function readBody(request: IncomingMessage, maxBytes: number, optio
     throw new BodyReadError(413, `body is ${declared} bytes, over the ${maxBytes}-byte limit (${limitName})`);
   }
   const source = decoded(request);
+  sendContinue(request);
   const chunks: Buffer[] = [];
   let total = 0;
   try {
-    for await (const chunk of source) {
+    // Not destroyed on an early stop: that would close the connection under the answer (discardUnreadBody.ts reads the rest).
+    for await (const chunk of source.iterator({ destroyOnReturn: false })) {
       total += (chunk as Buffer).length;
       if (total > maxBytes) {
         throw new BodyReadError(413, `body is over the ${maxBytes}-byte limit (${limitName})`);
@@ -49,7 +53,10 @@ export async function readBody(request: IncomingMessage, maxBytes: number, optio
       await options.inspect?.(chunk as Buffer);
     }
   } catch (error) {
-    if (source !== request) source.destroy();
+    if (source instanceof Transform) {
+      request.unpipe(source);
+      source.destroy();
+    }
     if (error instanceof BodyReadError || error instanceof EarlyAnswer) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? '';
     if (code.startsWith('Z_')) throw new BodyReadError(400, `body could not be decompressed: ${(error as Error).message}`);

@@ -41,10 +41,7 @@ async function withBody(
     try {
       body = await readBody(ctx.req, read.maxBytes, { limitName: read.limitName, lease, inspect: read.inspect });
     } catch (error) {
-      if (error instanceof EarlyAnswer) {
-        ctx.set('Connection', 'close');
-        return sendResult(ctx, error.result);
-      }
+      if (error instanceof EarlyAnswer) return sendResult(ctx, error.result);
       if (!(error instanceof BodyReadError)) throw error;
       return refuseUnread(ctx, deps, refuse, error);
     }
@@ -55,8 +52,6 @@ async function withBody(
 }
 
 function refuseUnread(ctx: Context, deps: IngestDeps, refuse: (error: BodyReadError) => void, error: BodyReadError): void {
-  // The rest of the body is not read, so this connection cannot be reused.
-  if (error.status === 413 || error.status === 503) ctx.set('Connection', 'close');
   if (error.status === 503) ctx.set('Retry-After', String(deps.limits.retryAfterSeconds));
   refuse(error);
 }
@@ -95,10 +90,7 @@ export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
     const headerKey = bearerToken(ctx.get('authorization'));
     if (headerKey !== undefined) {
       const refusal = await refuseHeaderKey(deps, headerKey, delivery);
-      if (refusal) {
-        ctx.set('Connection', 'close');
-        return sendResult(ctx, refusal);
-      }
+      if (refusal) return sendResult(ctx, refusal);
     }
     await withBody(
       ctx,

@@ -6,6 +6,7 @@ import { spawnActivityd, ensureStopped, newTenant, ChildDaemon, InProcessDaemon 
 import { post, request } from '../support/http';
 import { rawExchange } from '../support/rawHttp';
 import { gzipPieces } from '../support/gzipStream';
+import { uploadWhileReading } from '../support/uploadWhileReading';
 import { useDaemon } from '../support/fixtures';
 import { createApiKeyScanner } from '../../src/receive/apiKeyScanner';
 import { Db } from '../../src/store/db';
@@ -176,8 +177,16 @@ describe('bounded cost before trust: the key found while streaming, and the body
     assert.equal(amplitude.status, 503);
     assert.equal(amplitude.body.code, 503);
     assert.equal(amplitude.headers.get('retry-after'), '30');
+    // A client that asks first (Expect: 100-continue) gets the 503 instead of `100 Continue`, and sends nothing.
+    const asked = await uploadWhileReading(port, `POST /batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200000\r\nExpect: 100-continue\r\n\r\n`, []);
+    assert.deepEqual([asked.failure, asked.status, asked.body?.code], [undefined, 503, 503]);
     await holder;
-    const reply = await post(`${daemon.baseUrl}/analytics/${tenant.token}`, { externalId: 'after', action: 'x', info: { pad: 'p'.repeat(200000) } });
+    // The holder's client has hung up; the receiver gives its share back once it has seen the connection go.
+    const reply = await waitFor('202 once the holder is gone', async () => {
+      const answer = await post(`${daemon.baseUrl}/analytics/${tenant.token}`, { externalId: 'after', action: 'x', info: { pad: 'p'.repeat(200000) } });
+      assert.ok(answer.status === 202 || answer.status === 503, answer.text);
+      return answer.status === 202 && answer;
+    }, 2000, 25);
     assert.equal(reply.status, 202, reply.text);
   });
 });
