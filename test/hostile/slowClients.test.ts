@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { waitFor } from '../support/testEnv';
 import { newTenant, InProcessDaemon } from '../support/daemon';
 import { post } from '../support/http';
 import { rawExchange } from '../support/rawHttp';
@@ -25,7 +26,8 @@ describe('slow and abusive clients: header and request timeouts, per-tenant rate
   it('a client sending its body too slowly is cut off with 408 after REQUEST_TIMEOUT_MS; others are served meanwhile', async () => {
     const tenant = await newTenant(db);
     const other = await newTenant(db);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Both were made together, so the tenant reload that lets `other` in lets `tenant` in too.
+    await waitFor('the new tenants known', async () => (await post(`${daemon.baseUrl}/analytics/${other.token}`, { externalId: 'warm', action: 'x' })).status === 202, 5000);
     const body = JSON.stringify({ externalId: 'slow', action: 'x', info: { pad: 'p'.repeat(100) } });
     const head = `POST /analytics/${tenant.token} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
     const slow = rawExchange((daemon.daemon.receiverPort as number), [head, ...body], { gapMs: 50, waitMs: 10000 });
@@ -38,8 +40,8 @@ describe('slow and abusive clients: header and request timeouts, per-tenant rate
   it('over RATE_LIMIT_PER_TENANT a tenant gets 429 with Retry-After and a JSON reason; other tenants are not affected', async () => {
     const busy = await newTenant(db);
     const calm = await newTenant(db);
-    // Let every receiver's tenant list know them (TENANT_REFRESH_MS is 500 here) without spending requests on it.
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Both were made together, so the tenant reload that lets `calm` in lets `busy` in too; busy's budget is untouched.
+    await waitFor('the new tenants known', async () => (await post(`${daemon.baseUrl}/analytics/${calm.token}`, { externalId: 'calm', action: 'x' })).status === 202, 5000);
     const statuses: number[] = [];
     let refused;
     for (let i = 0; i < 12; i++) {
