@@ -42,22 +42,20 @@ describe('slow and abusive clients: header and request timeouts, per-tenant rate
     const calm = await newTenant(db);
     // Both were made together, so the tenant reload that lets `calm` in lets `busy` in too; busy's budget is untouched.
     await waitFor('the new tenants known', async () => (await post(`${daemon.baseUrl}/analytics/${calm.token}`, { externalId: 'calm', action: 'x' })).status === 202, 5000);
-    const statuses: number[] = [];
-    let refused;
-    for (let i = 0; i < 12; i++) {
-      const reply = await post(`${daemon.baseUrl}/analytics/${busy.token}`, { externalId: 'busy', action: 'x' });
-      statuses.push(reply.status);
-      if (reply.status === 429) refused = reply;
-    }
-    assert.deepEqual(statuses.slice(0, 5), [202, 202, 202, 202, 202]);
-    assert.ok(statuses.filter((status) => status === 429).length >= 5, statuses.join(','));
-    assert.ok(refused);
+    // Bursts sent at once: the bucket holds five requests, so whatever the machine's speed some of each burst of more
+    // than five are refused (sequential requests on a loaded machine could each wait for a refill).
+    const burst = await Promise.all(Array.from({ length: 12 }, () => post(`${daemon.baseUrl}/analytics/${busy.token}`, { externalId: 'busy', action: 'x' })));
+    const statuses = burst.map((reply) => reply.status);
+    assert.ok(statuses.every((status) => status === 202 || status === 429), statuses.join(','));
+    assert.ok(statuses.filter((status) => status === 202).length >= 5, statuses.join(','));
+    const refused = burst.find((reply) => reply.status === 429);
+    assert.ok(refused, statuses.join(','));
     assert.equal(refused.headers.get('retry-after'), '1');
     assert.equal(refused.body.accepted, 0);
     assert.match(refused.body.error, /too many requests for this tenant \(RATE_LIMIT_PER_TENANT\)/);
     assert.equal((await post(`${daemon.baseUrl}/analytics/${calm.token}`, { externalId: 'calm', action: 'x' })).status, 202);
-    const httpApi = await post(`${daemon.baseUrl}/2/httpapi`, { api_key: busy.token, events: [{ event_type: 'x', user_id: 'u' }] });
-    assert.equal(httpApi.status, 429);
+    const httpApi = (await Promise.all(Array.from({ length: 6 }, () => post(`${daemon.baseUrl}/2/httpapi`, { api_key: busy.token, events: [{ event_type: 'x', user_id: 'u' }] })))).find((reply) => reply.status === 429);
+    assert.ok(httpApi, 'one of six at once is over the limit on the HTTP V2 API too');
     assert.equal(httpApi.headers.get('retry-after'), '1');
     assert.equal(httpApi.body.code, 429);
     await new Promise((resolve) => setTimeout(resolve, 1100));
