@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { createTestEnv, openMigrated, TestEnv, ADMIN_TOKEN, TEST_DATABASE_NAME } from './support/testEnv';
-import { spawnActivityd, ensureStopped, ChildDaemon } from './support/daemon';
+import { createTestEnv, openMigrated, TestEnv, ADMIN_TOKEN, TEST_DATABASE_NAME, waitFor } from './support/testEnv';
+import { spawnActivityd, ensureStopped, ChildDaemon, InProcessDaemon, newTenant, runActivityd } from './support/daemon';
+import { useDaemon } from './support/fixtures';
 import { post, request } from './support/http';
 import type { Db } from '../src/store/db';
 import { createLogger } from '../src/log';
@@ -58,5 +59,84 @@ describe(`tenant tokens: a new tenant at once in every receiver, on ${TEST_DATAB
       db.off('query', countReloads);
       directory.stop();
     }
+  });
+});
+
+describe(`tenant tokens: rotation with a grace period, over real HTTP on ${TEST_DATABASE_NAME}`, function () {
+  this.timeout(60000);
+  let env: TestEnv;
+  let db: Db;
+  let daemon: InProcessDaemon;
+
+  // The longest refresh allowed, so a grace that ends on time is each request's check, not a reload.
+  useDaemon({ worker: false, settings: { TENANT_REFRESH_MS: '5000' } }, (parts) => ({ env, db, daemon } = parts));
+
+  const ingest = async (token: string) => (await post(`${daemon.baseUrl}/analytics/${token}`, { externalId: 'u', action: 'x' })).status;
+  const tenantShown = async (id: number) => (await request(`${daemon.baseUrl}/api/v1/tenants/${id}`, { headers: admin })).body;
+  const cli = async (...args: string[]) => {
+    const run = await runActivityd(args, env.env);
+    return { code: run.code, out: run.out, json: run.code === 0 ? JSON.parse(run.out) : undefined };
+  };
+
+  it('POST /tenants/:id/token?keepOld=3s: old and new tokens both work, then the old one stops when its grace ends', async () => {
+    const tenant = await newTenant(db);
+    assert.equal(await ingest(tenant.token), 202);
+    const rotated = await request(`${daemon.baseUrl}/api/v1/tenants/${tenant.id}/token?keepOld=3s`, { method: 'POST', headers: admin });
+    assert.equal(rotated.status, 200, rotated.text);
+    const validUntil = Date.parse(rotated.body.oldTokenValidUntil);
+    assert.ok(Math.abs(validUntil - (Date.now() + 3000)) < 1000, rotated.text);
+    assert.equal(await ingest(rotated.body.token), 202, 'the new token at once');
+    assert.equal(await ingest(tenant.token), 202, 'the old token during its grace');
+    assert.equal((await tenantShown(tenant.id)).oldTokenValidUntil, rotated.body.oldTokenValidUntil);
+    const listed = (await request(`${daemon.baseUrl}/api/v1/tenants`, { headers: admin })).body.data.find((row: { id: number }) => row.id === tenant.id);
+    assert.equal(listed.oldTokenValidUntil, rotated.body.oldTokenValidUntil);
+
+    let lastAccepted = 0;
+    await waitFor('the old token refused', async () => {
+      const status = await ingest(tenant.token);
+      if (status === 202) lastAccepted = Date.now();
+      return status === 401;
+    }, 10000, 20);
+    const refusedAt = Date.now();
+    assert.ok(lastAccepted > 0 && lastAccepted < validUntil, 'accepted until the grace ended');
+    assert.ok(refusedAt >= validUntil && refusedAt - validUntil < 1000, `refused ${refusedAt - validUntil} ms after the grace ended`);
+    assert.equal(await ingest(rotated.body.token), 202);
+    assert.equal((await tenantShown(tenant.id)).oldTokenValidUntil, null);
+  });
+
+  it('tenant rotate-token keeps the old token for 24 hours by default; tenant list shows until when; --keep-old 0 cuts it', async () => {
+    const tenant = await newTenant(db);
+    assert.equal(await ingest(tenant.token), 202);
+    const rotated = await cli('tenant', 'rotate-token', String(tenant.id));
+    assert.equal(rotated.code, 0, rotated.out);
+    assert.ok(Math.abs(Date.parse(rotated.json.oldTokenValidUntil) - (Date.now() + 24 * 3_600_000)) < 60000, rotated.out);
+    assert.equal(await ingest(rotated.json.token), 202, 'the new token, made by another process, at once');
+    assert.equal(await ingest(tenant.token), 202, 'the old token during its grace');
+    const listed = (await cli('tenant', 'list')).json.find((row: { id: number }) => row.id === tenant.id);
+    assert.equal(listed.oldTokenValidUntil, rotated.json.oldTokenValidUntil);
+
+    const cut = await cli('tenant', 'rotate-token', String(tenant.id), '--keep-old', '0');
+    assert.equal(cut.code, 0, cut.out);
+    assert.equal(cut.json.oldTokenValidUntil, null);
+    assert.equal(await ingest(cut.json.token), 202);
+    const started = Date.now();
+    await waitFor('the cut token refused', async () => (await ingest(rotated.json.token)) === 401, 5000, 20);
+    assert.ok(Date.now() - started <= 5000);
+    assert.equal(await ingest(tenant.token), 401, 'the first token: its grace ended with the second rotation');
+    assert.equal((await cli('tenant', 'show', String(tenant.id))).json.oldTokenValidUntil, null);
+  });
+
+  it('refuses a grace that is not a duration or over 30 days, naming it, and changes nothing', async () => {
+    const tenant = await newTenant(db);
+    for (const keepOld of ['5', '31d', 'soon', '-1h']) {
+      const run = await cli('tenant', 'rotate-token', String(tenant.id), `--keep-old=${keepOld}`);
+      assert.equal(run.code, 2, run.out);
+      assert.match(run.out, /--keep-old: must be a duration such as 0, 90s, 30m, 24h or 7d, at most 30d/);
+      const api = await request(`${daemon.baseUrl}/api/v1/tenants/${tenant.id}/token?keepOld=${encodeURIComponent(keepOld)}`, { method: 'POST', headers: admin });
+      assert.equal(api.status, 400, api.text);
+      assert.match(api.body.error, /^keepOld: must be a duration/);
+    }
+    assert.equal(await ingest(tenant.token), 202);
+    assert.equal((await tenantShown(tenant.id)).oldTokenValidUntil, null);
   });
 });

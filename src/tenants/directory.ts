@@ -27,6 +27,9 @@ interface KnownToken {
 
 function tokensOf(credentials: TenantCredential[]): Map<string, KnownToken> {
   const byTokenHash = new Map<string, KnownToken>();
+  for (const credential of credentials) {
+    if (credential.oldToken) byTokenHash.set(credential.oldToken.hash, { credential, validUntil: credential.oldToken.validUntil });
+  }
   for (const credential of credentials) byTokenHash.set(credential.tokenHash, { credential });
   return byTokenHash;
 }
@@ -69,6 +72,7 @@ export async function startTenantDirectory(db: Db, refreshMs: number, log: Logge
   timer.unref();
 
   function verdict(known: KnownToken | undefined): TokenCheck {
+    // A replaced token's grace ends at its time in every receiver, whenever each last reloaded.
     if (!known || (known.validUntil !== undefined && Date.now() >= known.validUntil)) return { status: 'unknown' };
     const { credential } = known;
     return credential.enabled ? { status: 'ok', tenantId: credential.id, settings: credential.settings } : { status: 'disabled', tenantId: credential.id };
