@@ -34,7 +34,7 @@ export const settings = {
   BATCH_MAX_EVENTS: { default: '5000', parse: parseInteger(1, 100000), doc: 'most events the worker writes in one database transaction' },
   ENQUEUE_TIMEOUT_MS: { default: '5000', parse: parseInteger(10, 600000), doc: 'how long the receiver waits for Redis to acknowledge before answering `503`' },
   RETRY_AFTER_SECONDS: { default: '30', parse: parseInteger(1, 86400), doc: 'the `Retry-After` sent with `503`' },
-  TENANT_REFRESH_MS: { default: '2000', parse: parseInteger(100, 5000), doc: 'how often each process reloads tenants and tokens (100 to 5000)' },
+  TENANT_REFRESH_MS: { default: '2000', parse: parseInteger(100, 5000), doc: 'how often each process reloads tenants and tokens, which bounds how long a disabled tenant or replaced token still works (100 to 5000); a token it does not know makes it reload at once, so a new tenant or token needs no wait' },
   DB_BUSY_TIMEOUT_MS: { default: '5000', parse: parseInteger(0, 600000), doc: 'SQLite: how long a write waits for the file lock before the attempt counts as a transient failure' },
   DB_POOL_MAX: { default: '10', parse: parseInteger(1, 1000), doc: 'PostgreSQL: connections per process' },
   SHUTDOWN_TIMEOUT_MS: { default: '30000', parse: parseInteger(100, 3600000), doc: 'on SIGINT/SIGTERM, how long in-flight requests and jobs may finish before the rest is handed back to the queue' },

@@ -38,7 +38,7 @@ describe('operations: admin API, delivery log, metrics and health (over HTTP)', 
     assert.equal((await api('/tenants')).body.data.some((tenant: { name: string }) => tenant.name === 'ops-extra'), false, 'no tenant made');
   });
 
-  it('PATCH disables, enables and changes settings; POST /token rotates', async () => {
+  it('PATCH disables, enables and changes settings; POST /token?keepOld=0 rotates with no grace', async () => {
     const { body: tenant } = await api('/tenants', { body: { name: 'ops-patch' } });
     const ingest = (token: string) => post(`${daemon.baseUrl}/analytics/${token}`, { externalId: 'u', action: 'x' });
     await waitFor('known', async () => (await ingest(tenant.token)).status === 202, 5000);
@@ -61,7 +61,7 @@ describe('operations: admin API, delivery log, metrics and health (over HTTP)', 
     assert.equal((await api(`/tenants/${tenant.id}`, { method: 'PATCH', body: { name: 'x' } })).status, 400);
     assert.equal((await api('/tenants/99999', { method: 'PATCH', body: { enabled: true } })).status, 404);
 
-    const rotated = await api(`/tenants/${tenant.id}/token`, { method: 'POST' });
+    const rotated = await api(`/tenants/${tenant.id}/token?keepOld=0`, { method: 'POST' });
     assert.equal(rotated.status, 200);
     assert.notEqual(rotated.body.token, tenant.token);
     await waitFor('old token refused', async () => (await ingest(tenant.token)).status === 401, 5000);

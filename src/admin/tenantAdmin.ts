@@ -2,7 +2,9 @@
 import type { Db } from '../store/db';
 import type { HttpResult } from '../http/result';
 import { RequestError } from '../http/requestError';
-import { AdminRequest, jsonObjectBody, ok, tenantIdParam } from './params';
+import { AdminRequest, jsonObjectBody, ok, single, tenantIdParam } from './params';
+import { parseDuration } from '../duration';
+import { DEFAULT_KEEP_OLD_MS, KEEP_OLD_RULE, MAX_KEEP_OLD_MS } from '../tenants/tenantAccounts';
 import { createTenant, listTenants, rotateTenantToken, showTenant, updateTenant } from './tenantService';
 
 export async function createTenantRequest(db: Db, { body }: AdminRequest): Promise<HttpResult> {
@@ -41,8 +43,12 @@ export async function patchTenantRequest(db: Db, { params, body }: AdminRequest)
   return ok(await updateTenant(db, id, { enabled: patch.enabled as boolean | undefined, settings }));
 }
 
-export async function rotateTokenRequest(db: Db, { params }: AdminRequest): Promise<HttpResult> {
-  return ok(await rotateTenantToken(db, tenantIdParam(params.tenantId)));
+export async function rotateTokenRequest(db: Db, { params, query }: AdminRequest): Promise<HttpResult> {
+  const id = tenantIdParam(params.tenantId);
+  const keepOld = single(query, 'keepOld');
+  const keepOldMs = keepOld === undefined ? DEFAULT_KEEP_OLD_MS : parseDuration(keepOld, MAX_KEEP_OLD_MS);
+  if (keepOldMs === undefined) throw new RequestError(`keepOld: ${KEEP_OLD_RULE}`);
+  return ok(await rotateTenantToken(db, id, keepOldMs));
 }
 
 export async function showTenantRequest(db: Db, { params }: AdminRequest): Promise<HttpResult> {

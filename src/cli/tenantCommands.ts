@@ -1,6 +1,8 @@
 /** `activityd tenant ...`: the admin API's tenant service on the command line. */
 import { SettingError } from '../tenants/settings';
 import { changeTenantSettings, createTenant, listTenants, rotateTenantToken, setTenantEnabled, showTenant } from '../admin/tenantService';
+import { DEFAULT_KEEP_OLD_MS, KEEP_OLD_RULE, MAX_KEEP_OLD_MS } from '../tenants/tenantAccounts';
+import { parseDuration } from '../duration';
 import { printJson, tenantIdFrom, withCurrentDatabase } from './runtime';
 import { UsageError, Verb } from './verb';
 
@@ -47,7 +49,7 @@ export const tenantVerbs: Verb[] = [
   {
     words: ['tenant', 'list'],
     summary: 'list tenants (no tokens)',
-    details: 'Prints a JSON array of {"id","name","enabled","createdAt"}; tokens are never shown.',
+    details: 'Prints a JSON array of {"id","name","enabled","createdAt","oldTokenValidUntil"}; tokens are never shown. oldTokenValidUntil is until when a replaced token is still accepted (null: none is).',
     run: (config) =>
       withCurrentDatabase(config, async (db) => {
         printJson(await listTenants(db));
@@ -57,7 +59,7 @@ export const tenantVerbs: Verb[] = [
   {
     words: ['tenant', 'show'],
     summary: 'print the tenant and its settings',
-    details: 'Prints {"id","name","enabled","createdAt","settings"} (mappings, company rules, action filters).',
+    details: 'Prints {"id","name","enabled","createdAt","oldTokenValidUntil","settings"} (mappings, company rules, action filters).',
     args: [ID],
     run: (config, { args }) =>
       withCurrentDatabase(config, async (db) => {
@@ -87,13 +89,20 @@ export const tenantVerbs: Verb[] = [
   enableVerb(false),
   {
     words: ['tenant', 'rotate-token'],
-    summary: 'print a new token; the old one stops working',
-    details: 'Prints {"id","token"}; every receiver refuses the old token within 5 seconds.',
+    summary: 'print a new token; the old one stays valid for a grace period, then stops',
+    details:
+      'Prints {"id","token","oldTokenValidUntil"}. Both tokens are accepted until oldTokenValidUntil (24 hours unless --keep-old says otherwise), then every receiver refuses the old one; with --keep-old 0 it has no grace (oldTokenValidUntil null) and every receiver refuses it within 5 seconds. Rotating again ends an earlier grace.',
     args: [ID],
-    run: (config, { args }) =>
-      withCurrentDatabase(config, async (db) => {
-        printJson(await rotateTenantToken(db, tenantIdFrom(args[0])));
+    flags: { 'keep-old': { type: 'string', value: 'DURATION', about: 'how long the old token stays valid: 0, 90s, 30m, 24h (default), 7d; at most 30d' } },
+    run: (config, { args, flags }) => {
+      const tenantId = tenantIdFrom(args[0]);
+      const keepOld = flags['keep-old'] as string | undefined;
+      const keepOldMs = keepOld === undefined ? DEFAULT_KEEP_OLD_MS : parseDuration(keepOld, MAX_KEEP_OLD_MS);
+      if (keepOldMs === undefined) throw new UsageError(`--keep-old: ${KEEP_OLD_RULE}, got "${keepOld}"`);
+      return withCurrentDatabase(config, async (db) => {
+        printJson(await rotateTenantToken(db, tenantId, keepOldMs));
         return 0;
-      }),
+      });
+    },
   },
 ];

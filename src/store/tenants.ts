@@ -6,6 +6,8 @@ export interface Tenant {
   name: string;
   enabled: boolean;
   createdAt: string;
+  /** Until when the token replaced last is still accepted (ISO time), or null when it no longer is. */
+  oldTokenValidUntil: string | null;
 }
 
 /** What a process needs to know a tenant by its token: the settings as stored (JSON text). */
@@ -14,6 +16,8 @@ export interface TenantCredentialRow {
   tokenHash: string;
   enabled: boolean;
   settings: string;
+  /** The replaced token's hash while it is still valid, and until when (epoch ms). */
+  oldToken?: { hash: string; validUntil: number };
 }
 
 interface TenantRow {
@@ -23,10 +27,25 @@ interface TenantRow {
   token_hash: string;
   settings: string;
   created_at: number | string;
+  old_token_hash: string | null;
+  old_token_valid_until: number | string | null;
+}
+
+/** The replaced token while it is still valid; PostgreSQL returns bigint as text. */
+function validOldToken(row: Pick<TenantRow, 'old_token_hash' | 'old_token_valid_until'>): { hash: string; validUntil: number } | undefined {
+  const validUntil = Number(row.old_token_valid_until);
+  return row.old_token_hash && validUntil > Date.now() ? { hash: row.old_token_hash, validUntil } : undefined;
 }
 
 function toTenant(row: TenantRow): Tenant {
-  return { id: row.id, name: row.name, enabled: Boolean(row.enabled), createdAt: new Date(Number(row.created_at)).toISOString() };
+  const oldToken = validOldToken(row);
+  return {
+    id: row.id,
+    name: row.name,
+    enabled: Boolean(row.enabled),
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    oldTokenValidUntil: oldToken ? new Date(oldToken.validUntil).toISOString() : null,
+  };
 }
 
 export async function tenantIdNamed(db: Db, name: string): Promise<number | undefined> {
@@ -38,7 +57,7 @@ export async function insertTenant(db: Db, name: string, tokenHash: string): Pro
   const now = Date.now();
   const [row] = await db('tenants')
     .insert({ name, token_hash: tokenHash, enabled: true, settings: '{}', created_at: now, updated_at: now })
-    .returning(['id', 'name', 'enabled', 'token_hash', 'created_at']);
+    .returning(['id', 'name', 'enabled', 'token_hash', 'created_at', 'old_token_hash', 'old_token_valid_until']);
   return toTenant(row as TenantRow);
 }
 
@@ -58,21 +77,38 @@ export async function countTenants(db: Db): Promise<number> {
 }
 
 /** Changes a tenant's row; false when there is no tenant with that id. */
-export async function updateTenant(db: Db, id: number, changes: { enabled?: boolean; tokenHash?: string; settings?: string }): Promise<boolean> {
+export async function updateTenant(db: Db, id: number, changes: { enabled?: boolean; settings?: string }): Promise<boolean> {
   const changed = await db('tenants')
     .where({ id })
     .update({
       ...(changes.enabled !== undefined && { enabled: changes.enabled }),
-      ...(changes.tokenHash !== undefined && { token_hash: changes.tokenHash }),
       ...(changes.settings !== undefined && { settings: changes.settings }),
       updated_at: Date.now(),
     });
   return changed > 0;
 }
 
+/**
+ * Gives the tenant a new token hash; the current one stays valid until keepOldUntil (epoch ms), or stops with the
+ * next reload when that is undefined. A token replaced earlier and still in its grace stops too: one old token at most.
+ * False when there is no tenant with that id.
+ */
+export async function replaceTokenHash(db: Db, id: number, tokenHash: string, keepOldUntil: number | undefined): Promise<boolean> {
+  const changed = await db('tenants')
+    .where({ id })
+    .update({
+      // SET reads the row as it was, so the old column gets the hash being replaced (SQLite and PostgreSQL alike).
+      old_token_hash: keepOldUntil === undefined ? null : db.ref('token_hash'),
+      old_token_valid_until: keepOldUntil ?? null,
+      token_hash: tokenHash,
+      updated_at: Date.now(),
+    });
+  return changed > 0;
+}
+
 export async function loadTenantCredentialRows(db: Db): Promise<TenantCredentialRow[]> {
-  const rows: TenantRow[] = await db('tenants').select('id', 'token_hash', 'enabled', 'settings');
-  return rows.map((row) => ({ id: row.id, tokenHash: row.token_hash, enabled: Boolean(row.enabled), settings: row.settings }));
+  const rows: TenantRow[] = await db('tenants').select('id', 'token_hash', 'enabled', 'settings', 'old_token_hash', 'old_token_valid_until');
+  return rows.map((row) => ({ id: row.id, tokenHash: row.token_hash, enabled: Boolean(row.enabled), settings: row.settings, oldToken: validOldToken(row) }));
 }
 
 /** The tenant's settings as stored (JSON text), or undefined when there is no such tenant. */

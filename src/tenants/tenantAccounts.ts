@@ -1,6 +1,6 @@
 /** Tenants as the admin API, the CLI and start-up manage them: names checked, tokens made, settings validated. Tokens leave this module only when just made. */
 import type { Db } from '../store/db';
-import { getTenant, insertTenant, loadTenantCredentialRows, storedSettings, Tenant, tenantIdNamed, updateTenant } from '../store/tenants';
+import { getTenant, insertTenant, loadTenantCredentialRows, replaceTokenHash, storedSettings, Tenant, tenantIdNamed, updateTenant } from '../store/tenants';
 import { generateToken, hashToken } from './tokens';
 import { applySettingChanges, readSettings, ReadSettings, TenantSettings } from './settings';
 import { longerThan } from '../characterCount';
@@ -16,7 +16,15 @@ export interface TenantCredential {
   tokenHash: string;
   enabled: boolean;
   settings: ReadSettings;
+  oldToken?: { hash: string; validUntil: number };
 }
+
+/** How long a replaced token stays valid unless told otherwise: a day to update every sender. */
+export const DEFAULT_KEEP_OLD_MS = 24 * 3_600_000;
+/** The longest grace a replaced token may get. */
+export const MAX_KEEP_OLD_MS = 30 * 86_400_000;
+/** What a grace period may be, as both the CLI and the admin API say when refusing one. */
+export const KEEP_OLD_RULE = 'must be a duration such as 0, 90s, 30m, 24h or 7d, at most 30d';
 
 const notFound = (id: number) => new TenantError(`no tenant with id ${id}`, 'not_found');
 
@@ -41,11 +49,15 @@ export async function setTenantEnabled(db: Db, id: number, enabled: boolean): Pr
   return (await getTenant(db, id)) as Tenant;
 }
 
-/** Replaces the token; the old one stops working as soon as each receiver reloads tenants. */
-export async function rotateTenantToken(db: Db, id: number): Promise<{ id: number; token: string }> {
+/**
+ * Replaces the token; the old one is still accepted for keepOldMs (so senders can switch without a gap), then every
+ * receiver refuses it. With 0 it stops as soon as each receiver reloads tenants (within TENANT_REFRESH_MS).
+ */
+export async function rotateTenantToken(db: Db, id: number, keepOldMs = DEFAULT_KEEP_OLD_MS): Promise<{ id: number; token: string; oldTokenValidUntil: string | null }> {
   const token = generateToken();
-  if (!(await updateTenant(db, id, { tokenHash: hashToken(token) }))) throw notFound(id);
-  return { id, token };
+  const keepOldUntil = keepOldMs > 0 ? Date.now() + keepOldMs : undefined;
+  if (!(await replaceTokenHash(db, id, hashToken(token), keepOldUntil))) throw notFound(id);
+  return { id, token, oldTokenValidUntil: keepOldUntil === undefined ? null : new Date(keepOldUntil).toISOString() };
 }
 
 export async function loadTenantCredentials(db: Db): Promise<TenantCredential[]> {
