@@ -17,8 +17,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`${name} ${(error as Error).message}`);
     }
   }
+  if (problems.length === 0) problems.push(...conflicts(config as Config));
   if (problems.length > 0) throw new ConfigError(`invalid setting: ${problems.join('; ')}`);
   return config as Config;
+}
+
+/** Settings valid alone but not together. */
+function conflicts(config: Config): string[] {
+  if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS) {
+    return [`HEADERS_TIMEOUT_MS must be at most REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS}), got ${config.HEADERS_TIMEOUT_MS}`];
+  }
+  return [];
 }
 
 /** The base URL printed for people to paste into Amplitude or a client. */

@@ -84,6 +84,8 @@ export function parseRedisUrl(raw: string): RedisTarget {
     throw new Error(`must be ${REDIS_FORMS}, got "${redacted(value)}"`);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`must be ${REDIS_FORMS}, got "${redacted(value)}"`);
+  // ioredis reads a path that is not a number as db 0 after a crash of its own; say so here instead.
+  if (!/^\/?(\d{1,5})?$/.test(url.pathname)) throw new Error(`db (the path) must be a whole number, as in redis://HOST:PORT/0, got "${url.pathname}"`);
   return { mode: 'standalone', url: value, display: redacted(value) };
 }
 

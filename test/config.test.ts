@@ -42,6 +42,8 @@ describe('config', () => {
       [{ CREATE_DEFAULT_TENANT: 'maybe' }, /CREATE_DEFAULT_TENANT must be true or false/],
       [{ JOB_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }, /JOB_ENCRYPTION_KEY must be base64 of exactly 32 bytes/],
       [{ STALLED_CHECK_MS: '0' }, /STALLED_CHECK_MS must be between 500 and 3600000/],
+      [{ REDIS_URL: 'redis://127.0.0.1:6379/abc' }, /REDIS_URL db \(the path\) must be a whole number, as in redis:\/\/HOST:PORT\/0, got "\/abc"/],
+      [{ HEADERS_TIMEOUT_MS: '30000', REQUEST_TIMEOUT_MS: '20000' }, /HEADERS_TIMEOUT_MS must be at most REQUEST_TIMEOUT_MS \(20000\), got 30000/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && message.test(error.message), JSON.stringify(env));

@@ -14,6 +14,7 @@ import { startOpsServer, OpsServer } from './opsServer';
 import { queuePrefix } from '../queue/ingestQueue';
 import { createDeliveryOutbox } from '../queue/deliveryOutbox';
 import { startupStep } from './startupFailure';
+import type { StopStep } from './signals';
 
 export type Role = 'start' | 'receiver' | 'worker';
 
@@ -21,7 +22,8 @@ export interface RunningDaemon {
   receiverPort?: number;
   opsPort?: number;
   deliveryLog?: DeliveryLogWriter;
-  stop(timeoutMs: number): Promise<void>;
+  /** In-flight requests and jobs share `timeoutMs`; `step` hears what it is doing. */
+  stop(timeoutMs: number, step?: StopStep): Promise<void>;
 }
 
 /** pm2 numbers the instances of an app; each worker instance takes its own metrics port. */
@@ -38,12 +40,19 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
   let worker: IngestWorker | undefined;
   let deliveryLog: DeliveryLogWriter | undefined;
   let ops: OpsServer | undefined;
-  const stop = async (timeoutMs: number) => {
+  const stop = async (timeoutMs: number, step: StopStep = () => undefined) => {
+    const deadline = Date.now() + timeoutMs;
+    step('the requests in flight');
     await receiver?.stop(timeoutMs);
-    await worker?.close(timeoutMs);
+    step('the jobs in flight');
+    await worker?.close(Math.max(0, deadline - Date.now()));
+    step('writing the delivery log');
     await deliveryLog?.stop();
+    step('closing the metrics server');
     await ops?.close();
+    step('handing delivery records to Redis');
     await deliveries.flush();
+    step('closing the Redis connection');
     await handle.close();
   };
   try {

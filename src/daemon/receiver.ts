@@ -30,8 +30,8 @@ export interface RunningReceiver {
 /** Deadlines against slow clients. Node checks them only every connectionsCheckingInterval (30 s by default), so check often enough for the deadlines to mean what they say. */
 function serverOptions(config: Config): http.ServerOptions {
   const requestTimeout = config.REQUEST_TIMEOUT_MS;
-  // Node refuses a headers deadline later than the whole-request one.
-  const headersTimeout = Math.min(config.HEADERS_TIMEOUT_MS, requestTimeout);
+  // Node refuses a headers deadline later than the whole-request one; loadConfig refuses such settings at start.
+  const headersTimeout = config.HEADERS_TIMEOUT_MS;
   return { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))) };
 }
 

@@ -28,9 +28,12 @@ export async function runDaemon(config: Config, role: DaemonRole): Promise<void>
   }
   const starting = startDaemon(config, db, log, role);
   // Signals are handled from the first moment: one arriving during start-up stops what has started.
-  stopOnSignals(log, async () => {
+  stopOnSignals(log, config.SHUTDOWN_TIMEOUT_MS, async (step) => {
+    step('the start (waiting for it to finish)');
     const daemon = await starting.catch(() => undefined);
-    await daemon?.stop(config.SHUTDOWN_TIMEOUT_MS);
+    // Draining gets nine tenths of the time: handing jobs back and closing connections need the rest.
+    await daemon?.stop(Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.9), step);
+    step('closing the database');
     await db.destroy();
   });
   // The token is shown once, so it is shown even when the start fails (with the port asked for, then).

@@ -7,7 +7,7 @@ import type { DatabaseTarget } from '../../config/parsers';
 export class StartupError extends Error {}
 
 /** The operating system's codes in words; anything else keeps its own message, on one line. */
-function reason(error: unknown): string {
+export function failureReason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   switch (code) {
     case 'EADDRINUSE':
@@ -31,7 +31,7 @@ export async function startupStep<T>(what: string, step: () => T | Promise<T>): 
     return await step();
   } catch (error) {
     if (error instanceof StartupError) throw error;
-    throw new StartupError(`${what}: ${reason(error)}`);
+    throw new StartupError(`${what}: ${failureReason(error)}`);
   }
 }
 

@@ -3,7 +3,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { Config } from '../../config';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
-import { connectRedis } from '../queue/redis';
+import { connectRedis, isConnectionFailure } from '../queue/redis';
 import { INGEST_QUEUE, IngestJob, StoredJob, queuePrefix } from '../queue/ingestQueue';
 import { openJob } from '../queue/jobCipher';
 import { SealedPayloadError } from '../sealing';
@@ -39,7 +39,7 @@ export interface IngestWorker {
   close(timeoutMs: number): Promise<void>;
 }
 
-type WorkerConfig = Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX' | 'WORKER_CONCURRENCY' | 'BATCH_MAX_EVENTS' | 'JOB_LOCK_MS' | 'STALLED_CHECK_MS' | 'JOB_MAX_STALLED' | 'JOB_ENCRYPTION_KEY'>;
+type WorkerConfig = Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX' | 'WORKER_CONCURRENCY' | 'BATCH_MAX_EVENTS' | 'JOB_LOCK_MS' | 'STALLED_CHECK_MS' | 'JOB_MAX_STALLED' | 'JOB_ENCRYPTION_KEY' | 'ENQUEUE_TIMEOUT_MS'>;
 
 export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logger, registry: Registry, deliveries: DeliveryOutbox): Promise<IngestWorker> {
   const metrics = createWorkerMetrics(registry);
@@ -124,9 +124,15 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
   // A job whose worker died holding it (its lock ran out), put back in the queue: it runs again, and its events already stored count as duplicates.
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled (its worker died); back in the queue'));
   worker.on('completed', (job, result) => log.debug({ jobId: job.id, ...result }, 'job stored'));
-  worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+  // Redis going and coming back is said once by the process's queue handle, not once per reconnect attempt here.
+  worker.on('error', (error) => {
+    if (!isConnectionFailure(error)) log.error({ err: error }, 'worker error');
+  });
   void worker.run();
-  await worker.waitUntilReady().catch((error: Error) => log.warn({ err: error }, 'Redis not reachable yet; the worker keeps trying'));
+  // Bounded as the producer's first connection is, so a Redis that is down does not hold the start (or a stop) for ever.
+  await withTimeout(worker.waitUntilReady(), config.ENQUEUE_TIMEOUT_MS, 'Redis not reachable yet').catch((error: Error) => {
+    if (!(error instanceof TimedOut)) log.warn({ err: error }, 'Redis not reachable yet; the worker keeps trying');
+  });
   log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker consuming the ingest queue');
 
   return {

@@ -66,3 +66,10 @@ export function connectRedis(target: RedisTarget, role: RedisRole): RedisClient 
   redis.on('error', () => undefined);
   return redis;
 }
+
+/** The connection itself failed (refused, reset, timed out, closed), as opposed to a command Redis answered with an error. */
+export function isConnectionFailure(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true;
+  return typeof message === 'string' && /^(Connection is closed|Reached the max retries per request limit)/.test(message);
+}
