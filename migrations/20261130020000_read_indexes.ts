@@ -22,10 +22,16 @@ const INDEXES: Array<[table: string, columns: string[]]> = [
 
 const indexName = (table: string, columns: string[]) => `${table}_${columns.join('_')}_read`;
 
+// Its place is taken by (tenant_id, end_user_id, id), which serves the same lookups: each index of activities costs
+// every insert (this one a fifth of a batch's time on SQLite), so the shorter one goes.
+const REPLACED: string[] = ['tenant_id', 'end_user_id'];
+
 export async function up(knex: Knex): Promise<void> {
   for (const [table, columns] of INDEXES) await knex.schema.alterTable(table, (builder) => void builder.index(columns, indexName(table, columns)));
+  await knex.schema.alterTable('activities', (builder) => void builder.dropIndex(REPLACED));
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('activities', (builder) => void builder.index(REPLACED));
   for (const [table, columns] of INDEXES) await knex.schema.alterTable(table, (builder) => void builder.dropIndex(columns, indexName(table, columns)));
 }
