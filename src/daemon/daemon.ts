@@ -10,6 +10,7 @@ import { createMetricsRegistry } from '../metrics/registry';
 import { startReceiver, RunningReceiver } from './receiver';
 import { startIngestWorker, IngestWorker } from '../process/ingestWorker';
 import { startDeliveryLogWriter, DeliveryLogWriter } from '../process/deliveryLogWriter';
+import { startStatisticsKeeper, StatisticsKeeper } from '../process/statisticsKeeper';
 import { startOpsServer, OpsServer } from './opsServer';
 import { queuePrefix } from '../queue/ingestQueue';
 import { createDeliveryOutbox } from '../queue/deliveryOutbox';
@@ -39,6 +40,7 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
   let receiver: RunningReceiver | undefined;
   let worker: IngestWorker | undefined;
   let deliveryLog: DeliveryLogWriter | undefined;
+  let statistics: StatisticsKeeper | undefined;
   let ops: OpsServer | undefined;
   const stop = async (timeoutMs: number, step: StopStep = () => undefined) => {
     const deadline = Date.now() + timeoutMs;
@@ -48,6 +50,8 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
     await worker?.close(Math.max(0, deadline - Date.now()));
     step('writing the delivery log');
     await deliveryLog?.stop();
+    step('refreshing planner statistics');
+    await statistics?.stop();
     step('closing the metrics server');
     await ops?.close();
     step('handing delivery records to Redis');
@@ -60,6 +64,7 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
     if (role !== 'receiver') {
       worker = await startIngestWorker(config, db, log, registry, deliveries);
       deliveryLog = startDeliveryLogWriter(handle.redis, db, { prefix: queuePrefix(config), retentionDays: config.DELIVERY_RETENTION_DAYS, encryptionKey: config.JOB_ENCRYPTION_KEY }, log);
+      statistics = startStatisticsKeeper(db, log);
     }
     if (role === 'worker' && config.WORKER_METRICS_PORT !== 0) {
       const port = workerOpsPort(config);

@@ -1,6 +1,6 @@
 /** The delivery log as the admin API shows it: requests newest first, each with the outcome of its events. */
 import type { Db } from './db';
-import { decodeCursor, encodeCursor } from './readQueries';
+import { decodeCursor, encodeCursor, WALK_IN_ID_ORDER } from './readQueries';
 
 export interface DeliveryFilter {
   status?: number;
@@ -55,8 +55,8 @@ export async function listDeliveries(db: Db, tenantId: number, filter: DeliveryF
   const query = db<DeliveryRow>('deliveries').where({ tenant_id: tenantId });
   if (cursor !== undefined) query.where('seq', '<', decodeCursor(cursor) as number);
   if (filter.status !== undefined) query.where('status', filter.status);
-  if (filter.from !== undefined) query.where('received_at', '>=', filter.from);
-  if (filter.to !== undefined) query.where('received_at', '<', filter.to);
+  if (filter.from !== undefined) query.whereRaw(`${WALK_IN_ID_ORDER}received_at >= ?`, [filter.from]);
+  if (filter.to !== undefined) query.whereRaw(`${WALK_IN_ID_ORDER}received_at < ?`, [filter.to]);
   const rows: DeliveryRow[] = await query.orderBy('seq', 'desc').limit(limit + 1);
   const more = rows.length > limit;
   const shown = more ? rows.slice(0, limit) : rows;

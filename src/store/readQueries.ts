@@ -52,6 +52,20 @@ async function page<Row extends { id: number }, T>(query: Knex.QueryBuilder, req
   }
 }
 
+/**
+ * The id of the tenant's row with this externalId, as a subquery: filtering on it (rather than on the joined row)
+ * lets the planner walk the index (tenant_id, <that id>, id) in page order instead of sorting the matches.
+ */
+const idByExternalId = (db: Db, table: string, tenantId: number, externalId: string) => db(table).where({ tenant_id: tenantId, external_id: externalId }).select('id');
+
+/**
+ * Put before a date column in a range condition, this keeps the planner off the date's index (a unary plus is
+ * SQLite's documented way, and PostgreSQL matches no index to the expression either): that index returns the range
+ * in date order, so every page would sort the whole range by id. The page walks (tenant_id, id) and skips rows
+ * outside the range instead.
+ */
+export const WALK_IN_ID_ORDER = '+';
+
 const iso = (ms: number | string | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
 
 export interface EndUserFilter {
@@ -72,7 +86,7 @@ export async function listEndUsers(db: Db, tenantId: number, filter: EndUserFilt
     );
   if (filter.externalId !== undefined) query.where('u.external_id', filter.externalId);
   if (filter.email !== undefined) query.where('u.email', filter.email);
-  if (filter.companyExternalId !== undefined) query.where('c.external_id', filter.companyExternalId);
+  if (filter.companyExternalId !== undefined) query.where('u.company_id', idByExternalId(db, 'companies', tenantId, filter.companyExternalId));
   if (filter.unassigned) query.whereNull('u.company_id');
   return page(query, request, 'u.id', (row: Record<string, any>) => ({
     id: row.id,
@@ -107,14 +121,20 @@ export async function listActivities(db: Db, tenantId: number, filter: ActivityF
     .leftJoin('projects as p', 'p.id', 'a.project_id')
     .where('a.tenant_id', tenantId)
     .select('a.*', 'u.external_id', 'u.email', 'c.external_id as company_external_id', 's.external_id as asset_external_id', 'p.external_id as project_external_id');
-  if (filter.externalId !== undefined) query.where('u.external_id', filter.externalId);
-  if (filter.email !== undefined) query.where('u.email', filter.email);
+  if (filter.externalId !== undefined) query.where('a.end_user_id', idByExternalId(db, 'end_users', tenantId, filter.externalId));
+  if (filter.email !== undefined) {
+    // Usually one person has the email: equality keeps the walk on (tenant_id, end_user_id, id) in page order; a list
+    // of several people is sorted, but only their activities.
+    const ids: number[] = await db('end_users').where({ tenant_id: tenantId, email: filter.email }).pluck('id');
+    if (ids.length === 1) query.where('a.end_user_id', ids[0]);
+    else query.whereIn('a.end_user_id', ids);
+  }
   if (filter.action !== undefined) query.where('a.action', filter.action);
-  if (filter.companyExternalId !== undefined) query.where('c.external_id', filter.companyExternalId);
-  if (filter.assetExternalId !== undefined) query.where('s.external_id', filter.assetExternalId);
-  if (filter.projectExternalId !== undefined) query.where('p.external_id', filter.projectExternalId);
-  if (filter.from !== undefined) query.where('a.date', '>=', filter.from);
-  if (filter.to !== undefined) query.where('a.date', '<', filter.to);
+  if (filter.companyExternalId !== undefined) query.where('a.company_id', idByExternalId(db, 'companies', tenantId, filter.companyExternalId));
+  if (filter.assetExternalId !== undefined) query.where('a.asset_id', idByExternalId(db, 'assets', tenantId, filter.assetExternalId));
+  if (filter.projectExternalId !== undefined) query.where('a.project_id', idByExternalId(db, 'projects', tenantId, filter.projectExternalId));
+  if (filter.from !== undefined) query.whereRaw(`${WALK_IN_ID_ORDER}a.date >= ?`, [filter.from]);
+  if (filter.to !== undefined) query.whereRaw(`${WALK_IN_ID_ORDER}a.date < ?`, [filter.to]);
   return page(query, request, 'a.id', (row: Record<string, any>) => ({
     id: row.id,
     endUserId: row.end_user_id,
@@ -137,9 +157,11 @@ export async function listCompanies(db: Db, tenantId: number, request: PageReque
   // A company no event has named yet has no name stored, and reads as named by its externalId.
   const query = db('companies').where('tenant_id', tenantId).select('id', 'external_id', db.raw('COALESCE(name, external_id) AS name'));
   const result = await page(query, request, 'id', (row: Record<string, any>) => ({ id: row.id as number, externalId: row.external_id, name: row.name, domains: [] as string[] }));
+  // In the order of the index (tenant_id, company_id, domain): the page's domains come without a sort.
   const domains: Array<{ company_id: number; domain: string }> = await db('company_domains')
+    .where('tenant_id', tenantId)
     .whereIn('company_id', result.data.map((company) => company.id))
-    .orderBy('domain')
+    .orderBy(['company_id', 'domain'])
     .select('company_id', 'domain');
   for (const company of result.data) company.domains = domains.filter((row) => row.company_id === company.id).map((row) => row.domain);
   return result;

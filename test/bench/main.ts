@@ -2,7 +2,8 @@
  * `npm run bench`: activityd's receiver and worker as real processes against Redis (REDIS_URL, default local) and
  * SQLite (default) or PostgreSQL (--db postgres), load from a separate process (undici), and the same load on
  * the baseline pipeline (./baseline.ts) in the same run, so the our/baseline ratios hold even on a noisy machine.
- * Options: --db sqlite|postgres, --events N (default 100000), --quick (20000 events, shorter paced phase).
+ * Options: --db sqlite|postgres, --events N (default 100000), --quick (20000 events, shorter paced phase),
+ * --read-activities N (activityd's table filled to N for the read phase; default 500000, 50000 with --quick).
  * Prints a table and writes the figures as JSON to test/bench/results/.
  */
 import { spawn } from 'node:child_process';
@@ -23,22 +24,26 @@ import type { LoadResult, LoadSpec } from './load';
 import { lastId, phaseStored, Pipeline, receivedToStoredPercentile, startActivityd, startBaseline } from './pipelines';
 import { deletePrefix, peakRssMb, prefixFootprint, redisUsedMemory } from './measure';
 import { printTable } from './table';
+import { readPhase, ReadFigures } from './reads';
 
 export interface BenchOptions {
   db: 'sqlite' | 'postgres';
   events: number;
   quick: boolean;
+  readActivities: number;
 }
 
 function parseArgs(argv: string[]): BenchOptions {
-  const options: BenchOptions = { db: 'sqlite', events: 100000, quick: false };
+  const options: BenchOptions = { db: 'sqlite', events: 100000, quick: false, readActivities: 500000 };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--db' && (argv[i + 1] === 'sqlite' || argv[i + 1] === 'postgres')) options.db = argv[++i] as BenchOptions['db'];
     else if (argv[i] === '--events' && /^\d+$/.test(argv[i + 1] ?? '') && Number(argv[i + 1]) >= 1000) options.events = Number(argv[++i]);
+    else if (argv[i] === '--read-activities' && /^\d+$/.test(argv[i + 1] ?? '') && Number(argv[i + 1]) >= 1000) options.readActivities = Number(argv[++i]);
     else if (argv[i] === '--quick') options.quick = true;
-    else throw new Error(`unknown or bad option ${argv[i]}; usage: npm run bench -- [--db sqlite|postgres] [--events N>=1000] [--quick]`);
+    else throw new Error(`unknown or bad option ${argv[i]}; usage: npm run bench -- [--db sqlite|postgres] [--events N>=1000] [--read-activities N>=1000] [--quick]`);
   }
   if (options.quick && !argv.includes('--events')) options.events = 20000;
+  if (options.quick && !argv.includes('--read-activities')) options.readActivities = 50000;
   options.events = Math.round(options.events / 1000) * 1000;
   return options;
 }
@@ -95,7 +100,9 @@ export interface PhaseFigures {
   p95ReceivedToStoredMs: number;
 }
 
-async function phase(db: Db, pipeline: Pipeline, spec: Omit<LoadSpec, 'url' | 'connections'> & { connections?: number }): Promise<PhaseFigures> {
+export type PhaseSpec = Omit<LoadSpec, 'url' | 'connections'> & { connections?: number };
+
+async function phase(db: Db, pipeline: Pipeline, spec: PhaseSpec): Promise<PhaseFigures> {
   const url = spec.kind === 'single' ? pipeline.url.single : pipeline.url.bulk;
   const afterId = await lastId(db, pipeline);
   const load = await runLoad({ connections: CONNECTIONS, ...spec, url });
@@ -117,18 +124,22 @@ export interface PipelineFigures {
   bulk: PhaseFigures;
   peakRssMb: { receiver: number; worker: number };
   redis: { usedMemoryBefore: number; usedMemoryAfter: number; keysLeft: number; bytesLeft: number; keyNames: string[] };
+  /** activityd only. */
+  reads?: ReadFigures;
 }
 
 async function runPipeline(name: Pipeline['name'], options: BenchOptions, redis: RedisClient, run: { id: string; dir: string; redisUrl: string }): Promise<PipelineFigures> {
   const port = await freePort();
   const queuePrefix = `${run.id}-${name}`;
   const databaseUrl = options.db === 'postgres' ? `${process.env.BENCH_POSTGRES_URL ?? TEST_POSTGRES_URL}?schema=${run.id}_${name}` : path.join(run.dir, `${name}.sqlite`);
-  const env = { HOST: '127.0.0.1', PORT: String(port), REDIS_URL: run.redisUrl, DATABASE_URL: databaseUrl, QUEUE_PREFIX: queuePrefix, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0' };
+  const adminToken = crypto.randomBytes(24).toString('hex');
+  const env = { HOST: '127.0.0.1', PORT: String(port), REDIS_URL: run.redisUrl, DATABASE_URL: databaseUrl, QUEUE_PREFIX: queuePrefix, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0', ADMIN_TOKEN: adminToken };
   const db = openDatabase(loadConfig(env));
   let token = '';
+  let tenantId = 0;
   if (name === 'activityd') {
     await migrateToLatest(db);
-    token = (await createTenant(db, 'bench')).token;
+    ({ token, id: tenantId } = await createTenant(db, 'bench'));
   } else {
     await createBaselineTable(db);
   }
@@ -143,7 +154,9 @@ async function runPipeline(name: Pipeline['name'], options: BenchOptions, redis:
     const paced = await phase(db, pipeline, { kind: 'single', eventsPerRequest: 1, action: 'paced', duration: options.quick ? 5 : 10, rate: PACED_RATE });
     process.stderr.write(`bench: ${name}: ${n / BULK_EVENTS} bulk POSTs of ${BULK_EVENTS} events...\n`);
     const bulk = await phase(db, pipeline, { kind: 'bulk', eventsPerRequest: BULK_EVENTS, action: 'bulk', amount: n / BULK_EVENTS, connections: 4 });
-    figures = { single, paced, bulk, peakRssMb: { receiver: peakRssMb(pipeline.pids.receiver), worker: peakRssMb(pipeline.pids.worker) } };
+    const target = { baseUrl: `http://127.0.0.1:${port}`, tenantId, adminToken };
+    const reads = name === 'activityd' ? await readPhase(db, pipeline, target, options.readActivities, (spec) => phase(db, pipeline, spec), options.quick) : undefined;
+    figures = { single, paced, bulk, reads, peakRssMb: { receiver: peakRssMb(pipeline.pids.receiver), worker: peakRssMb(pipeline.pids.worker) } };
   } finally {
     await pipeline.stop();
     await db.destroy();

@@ -56,6 +56,13 @@ export function printTable(report: { options: BenchOptions; machine: { cpus: num
   const e2eRatio = Math.min(ours.single.endToEndEventsPerSecond / base.single.endToEndEventsPerSecond, ours.bulk.endToEndEventsPerSecond / base.bulk.endToEndEventsPerSecond);
   process.stdout.write(`\nend-to-end vs baseline (lower of the two ratios): ${e2eRatio.toFixed(2)} (target >= 1.00: ${e2eRatio >= 1 ? 'met' : 'NOT met'})\n`);
   process.stdout.write(`Redis keys left under activityd's prefix after the drain: ${ours.redis.keysLeft} (${(ours.redis.bytesLeft / 1024).toFixed(1)} KiB): ${ours.redis.keyNames.join(', ')}\n`);
+  if (ours.reads) {
+    const reads = ours.reads;
+    process.stdout.write(`\nreads (activityd, ${reads.activities.toLocaleString('en-US')} activities, pages of 100):\n`);
+    process.stdout.write(`  page at depth 0: ${number(reads.pageMsAtStart, 'ms')} ms; page at the end: ${number(reads.pageMsAtEnd, 'ms')} ms (medians)\n`);
+    process.stdout.write(`  8 readers paging during 2,000 requests/s offered: ${reads.readerPages.toLocaleString('en-US')} pages, p50 / p99 ${number(reads.readerPageP50Ms, 'ms')} / ${number(reads.readerPageP99Ms, 'ms')} ms\n`);
+    process.stdout.write(`  received -> stored p95 at 2,000 requests/s: ${number(ours.paced.p95ReceivedToStoredMs, 'ms')} ms without readers, ${number(reads.pacedWhileReading.p95ReceivedToStoredMs, 'ms')} ms while they page\n`);
+  }
   for (const [name, figures] of [['activityd', ours], ['baseline', base]] as const) {
     for (const key of ['single', 'paced', 'bulk'] as const) {
       const phase = figures[key];
