@@ -104,6 +104,17 @@ describe('architecture: the import rule of each folder (docs/architecture.md)', 
     assert.deepEqual(broken, [], 'imports the table in docs/architecture.md does not allow');
   });
 
+  it('SQL stays in store/: no file elsewhere builds a query (a knex table call or raw SQL)', () => {
+    const queries: string[] = [];
+    for (const file of sourceFiles(SRC)) {
+      if (folderOf(file) === 'store/') continue;
+      fs.readFileSync(file, 'utf8').split('\n').forEach((text, index) => {
+        if (/\b(db|trx|knex)\(\s*['"`]|\.raw\(/.test(text)) queries.push(`${path.relative(REPO_ROOT, file)}:${index + 1}: ${text.trim()}`);
+      });
+    }
+    assert.deepEqual(queries, [], 'SQL outside store/');
+  });
+
   it('reads imports as the rule needs them: type-only or not, re-exports and dynamic imports', () => {
     const text = ["import type { A } from '../store/db';", "import { b } from './b';", "export { c } from '../c';", "const d = await import('../d/e');", "import x from 'koa';"].join('\n');
     assert.deepEqual(importsOf(text), [

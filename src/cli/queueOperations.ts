@@ -1,6 +1,7 @@
 /** The queue as operators see it: counts for `activityd status`, and failed jobs to list, retry or discard. */
 import type { Queue } from 'bullmq';
 import type { Db } from '../store/db';
+import { countStoredSince } from '../store/activities';
 import type { StoredJob } from '../queue/ingestQueue';
 import { createProgress } from './progress';
 import { isSealedJob, openJob } from '../queue/jobCipher';
@@ -9,12 +10,12 @@ export async function queueStatus(queue: Queue<StoredJob>, db: Db) {
   const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
   const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
   const since = Date.now() - 60000;
-  const [{ n }] = await db('activities').where('stored_at', '>=', since).count({ n: '*' });
+  const n = await countStoredSince(db, since);
   return {
     queue: { waiting: counts.waiting + (counts.prioritized ?? 0), active: counts.active, delayed: counts.delayed, failed: counts.failed },
     oldestWaitingAgeSeconds: oldest ? Math.round((Date.now() - oldest.timestamp) / 100) / 10 : null,
-    storedLastMinute: Number(n),
-    storedPerSecondLastMinute: Math.round((Number(n) / 60) * 10) / 10,
+    storedLastMinute: n,
+    storedPerSecondLastMinute: Math.round((n / 60) * 10) / 10,
   };
 }
 

@@ -1,6 +1,6 @@
 /** Whether this process can do its work: Redis and the database both answer, each within a bound. */
 import type { RedisClient } from '../queue/redis';
-import type { Db } from '../store/db';
+import { Db, pingDatabase } from '../store/db';
 import type { HttpResult } from '../http/result';
 import { withTimeout } from '../timeouts';
 
@@ -18,7 +18,7 @@ async function probe(check: () => Promise<unknown>): Promise<string> {
 export async function checkReadiness(redis: RedisClient, db: Db): Promise<HttpResult> {
   const [redisState, databaseState] = await Promise.all([
     probe(() => (redis.status === 'ready' ? redis.ping() : Promise.reject(new Error(`connection is ${redis.status}`)))),
-    probe(() => db.raw('SELECT 1')),
+    probe(() => pingDatabase(db)),
   ]);
   const ready = redisState === 'ok' && databaseState === 'ok';
   return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', redis: redisState, database: databaseState } };

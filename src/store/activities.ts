@@ -1,5 +1,6 @@
 /** Activities in SQL, for the worker: which insert ids a tenant has stored, and the multi-row insert. */
 import type { Knex } from 'knex';
+import type { Db } from './db';
 import { inValues, insertRowsSkippingConflicts } from './manyValues';
 
 export interface NewActivity {
@@ -49,4 +50,10 @@ export async function insertActivities(trx: Knex.Transaction, activities: NewAct
     delivery_index: activity.deliveryIndex,
   }));
   await insertRowsSkippingConflicts(trx, 'activities', ACTIVITY_COLUMNS, rows, ['tenant_id', 'insert_id']);
+}
+
+/** Activities stored since `since` (epoch ms), all tenants: `activityd status`'s throughput. */
+export async function countStoredSince(db: Db, since: number): Promise<number> {
+  const [{ n }] = await db('activities').where('stored_at', '>=', since).count({ n: '*' });
+  return Number(n);
 }

@@ -91,3 +91,8 @@ function ensureDatabaseFolder(filename: string): void {
   if (!fs.statSync(path.dirname(folder), { throwIfNoEntry: false })?.isDirectory()) throw new Error(`the folder ${folder} of DATABASE_URL does not exist, nor its parent: create it, or correct the path`);
   fs.mkdirSync(folder);
 }
+
+/** Whether the database answers a query: the readiness probe's question. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await db.raw('SELECT 1');
+}
