@@ -1,8 +1,8 @@
 /**
  * Many values as one bound parameter: a JSON array on SQLite (read back with json_each), an array or a JSON
- * recordset on PostgreSQL. node-sqlite3 spends about 0.7 µs of the worker's main thread on each bound value and knex
- * more on building a statement of thousands of placeholders; one parameter per list or batch of rows costs neither,
- * and needs no chunking under the databases' bind-parameter limits.
+ * recordset on PostgreSQL. node-sqlite3 spends the worker's main thread on each bound value, and knex more on building
+ * a statement of thousands of placeholders; one parameter per list or batch of rows costs neither, and needs no
+ * chunking under the databases' bind-parameter limits (docs/performance.md has the measurements).
  */
 import type { Knex } from 'knex';
 import { dialectOf } from './db';
@@ -35,9 +35,8 @@ export async function insertRowsSkippingConflicts(
     return;
   }
   // Each row an array, not an object: less JSON to parse. jsonb_each hands each row over as binary JSON, which
-  // ->> reads without parsing text again: with json_each, the 15 ->> of an activity re-parsed its row 15 times and
-  // cost 6 µs per row, about half of writing it; with jsonb_each, 3.5 µs. "WHERE true" tells SQLite's parser that
-  // ON CONFLICT belongs to the INSERT, not to a join.
+  // ->> reads without parsing text again, where json_each would re-parse the row's text once per column. "WHERE
+  // true" tells SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join.
   const fields = columns.map((_, index) => `value ->> ${index}`).join(', ');
   await trx.raw(`INSERT INTO ?? (${names}) SELECT ${fields} FROM jsonb_each(?) WHERE true ON CONFLICT (${target}) DO NOTHING`, [
     table, ...columns, JSON.stringify(rows.map((row) => columns.map((column) => row[column] ?? null))), ...conflict,
