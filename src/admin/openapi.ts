@@ -3,7 +3,8 @@
  * tables the receiver also mounts (ingest, health and metrics). Every body and answer is the TypeBox schema the
  * route's entry names, which is JSON Schema as it stands, so the document shows exactly what the handlers check.
  */
-import type { TSchema } from '@sinclair/typebox';
+import { Type, TSchema } from '@sinclair/typebox';
+import { PATH_PARAMETERS, QUERY_PARAMETERS } from './schemas';
 import { ADMIN_ROUTES, AdminRoute } from './routeTable';
 import { refused, Reply, RouteDoc, DocumentedRoute } from '../http/routeDoc';
 import type { Access } from '../http/routeAccess';
@@ -12,8 +13,10 @@ type Operation = Record<string, unknown>;
 
 const openapiPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
 
+const ANY_TEXT = Type.String();
+
 const pathParameters = (path: string) =>
-  [...path.matchAll(/:([A-Za-z]+)/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string' } }));
+  [...path.matchAll(/:([A-Za-z]+)/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: PATH_PARAMETERS[match[1]] ?? ANY_TEXT }));
 
 const jsonContent = (schema: TSchema) => ({ 'application/json': { schema } });
 
@@ -45,7 +48,7 @@ function documentedOperation(route: DocumentedRoute): Operation {
 
 /** What every admin route may answer beyond its own table: no credential, and for a body its reading and checking. */
 function adminOperation(route: AdminRoute): Operation {
-  const query = (route.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }));
+  const query = (route.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: QUERY_PARAMETERS[name] ?? ANY_TEXT }));
   const parameters = [...pathParameters(route.path), ...query];
   const common: Record<number, Reply> = { 401: refused('no or wrong admin token') };
   if (parameters.length > 0) common[400] = refused('a bad parameter, named');

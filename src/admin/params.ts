@@ -17,8 +17,8 @@ export interface AdminRequest {
   body?: unknown;
 }
 
-const MAX_LIMIT = 1000;
-const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+export const DEFAULT_LIMIT = 100;
 
 /**
  * Refuses any query parameter the route does not list (a misspelt or bracketed filter such as `externalId[]` would

@@ -6,6 +6,8 @@
 import { Type, TSchema } from '@sinclair/typebox';
 import { IsoTime, Nullable, Rejection, Strict } from '../http/routeDoc';
 import { MAPPED_FIELDS } from '../tenants/settings';
+import { KEEP_OLD_RULE } from '../tenants/tenantAccounts';
+import { DEFAULT_LIMIT, MAX_LIMIT } from './params';
 
 const Id = Type.Integer({ minimum: 1 });
 const Count = Type.Integer({ minimum: 0 });
@@ -119,3 +121,32 @@ export const MAX_UPSERT_ENTRIES = 10000;
 
 export const Upserts = (item: TSchema) => Type.Array(item, { maxItems: MAX_UPSERT_ENTRIES });
 export const UpsertSummary = Strict({ created: Count, updated: Count, rejected: Type.Array(Rejection, { description: 'each refused item: its index and the reason' }) });
+
+const text = (description: string) => Type.String({ minLength: 1, description });
+
+/**
+ * What each query parameter takes, for the document. Every value arrives as text: params.ts reads each one and a
+ * bad one is a 400 naming it, as are a parameter the route does not list, one given twice and one given empty.
+ */
+export const QUERY_PARAMETERS: Record<string, TSchema> = {
+  limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: 'rows per page' }),
+  cursor: text('the nextCursor of the previous page'),
+  externalId: text('the end user\'s externalId, as given'),
+  email: text('compared trimmed and lower-cased'),
+  action: text('the action, as given'),
+  companyExternalId: text('the company\'s externalId, as given'),
+  assetExternalId: text('the asset\'s externalId, as given'),
+  projectExternalId: text('the project\'s externalId, as given'),
+  unassigned: Type.Boolean({ description: 'true: only end users without a company' }),
+  from: text('an ISO 8601 date or epoch milliseconds; inclusive'),
+  to: text('an ISO 8601 date or epoch milliseconds; exclusive'),
+  status: Type.Integer({ minimum: 100, maximum: 599, description: 'the HTTP status the request was answered' }),
+  keepOld: text(`how long the replaced token stays valid: it ${KEEP_OLD_RULE}; default 24h`),
+};
+
+/** What each path parameter takes, for the document. */
+export const PATH_PARAMETERS: Record<string, TSchema> = {
+  tenantId: Type.String({ pattern: '^[0-9]{1,15}$', description: 'a tenant id' }),
+  deliveryId: text('a delivery id, as the delivery log lists it'),
+  token: text('a tenant token'),
+};
