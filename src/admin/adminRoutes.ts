@@ -1,4 +1,4 @@
-/** Koa binding of the admin API under /api/v1: every route of the table, plus openapi.json, behind ADMIN_TOKEN. */
+/** Koa binding of the admin API under /api/v1: every route of the table behind ADMIN_TOKEN, and openapi.json for anyone (it holds no secret). */
 import type { Context, Middleware, Next } from 'koa';
 import type { Db } from '../store/db';
 import { loggablePath, Logger } from '../log';
@@ -9,7 +9,9 @@ import { answerRoute, Query } from './params';
 import { readBody } from '../http/readBody';
 import { RequestError } from '../http/requestError';
 import { sendResult } from '../http/sendResult';
-import { exactRouter, mountRoutes, TableRoute } from '../http/routeAccess';
+import { exactRouter, mountRoutes } from '../http/routeAccess';
+import { DocumentedRoute, reply } from '../http/routeDoc';
+import { Type } from '@sinclair/typebox';
 import { jsonOnlyRefusal } from '../http/jsonOnly';
 import type Router from '@koa/router';
 
@@ -17,7 +19,12 @@ const ADMIN_BODY_LIMIT = 8 * 1024 * 1024;
 
 export const ADMIN_PREFIX = '/api/v1';
 
-export const OPENAPI_ROUTE: TableRoute = { method: 'get', path: '/openapi.json', access: 'admin' };
+export const OPENAPI_ROUTE: DocumentedRoute = {
+  method: 'get',
+  path: '/openapi.json',
+  access: 'public',
+  doc: { summary: 'This document: every route, its parameters, body and answers', responses: { 200: reply('OpenAPI 3.1', Type.Object({ openapi: Type.Literal('3.1.0') }, { additionalProperties: true })) } },
+};
 
 export function adminGuard(adminToken: string, log: Logger): Middleware {
   return async (ctx: Context, next: Next) => {
@@ -30,10 +37,11 @@ export function adminGuard(adminToken: string, log: Logger): Middleware {
   };
 }
 
-export function adminRoutes(deps: { db: Db; adminToken: string; log: Logger }): Router {
+/** `receiverRoutes`: the other routes the receiver mounts, for openapi.json. */
+export function adminRoutes(deps: { db: Db; adminToken: string; log: Logger; receiverRoutes: readonly DocumentedRoute[] }): Router {
   const router = exactRouter(ADMIN_PREFIX);
   const guard = adminGuard(deps.adminToken, deps.log);
-  const openapi = buildOpenApi();
+  const openapi = buildOpenApi(ADMIN_PREFIX, OPENAPI_ROUTE, deps.receiverRoutes);
   mountRoutes(router, [OPENAPI_ROUTE], guard, () => (ctx) => sendResult(ctx, { status: 200, body: openapi }));
   mountRoutes(router, ADMIN_ROUTES, guard, (route) => async (ctx) => {
     let body: Buffer | undefined;

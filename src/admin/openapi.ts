@@ -1,71 +1,85 @@
-/** /api/v1/openapi.json: the admin routes from their table, plus the receiver's ingest and operations routes. */
-import { ADMIN_ROUTES } from './routeTable';
+/**
+ * /api/v1/openapi.json (OpenAPI 3.1), built from the route tables: the admin routes' own table and the documented
+ * tables the receiver also mounts (ingest, health and metrics). Every body and answer is the TypeBox schema the
+ * route's entry names, which is JSON Schema as it stands, so the document shows exactly what the handlers check.
+ */
+import { Type, TSchema } from '@sinclair/typebox';
+import { PATH_PARAMETERS, QUERY_PARAMETERS } from './schemas';
+import { ADMIN_ROUTES, AdminRoute } from './routeTable';
+import { refused, Reply, RouteDoc, DocumentedRoute } from '../http/routeDoc';
+import type { Access } from '../http/routeAccess';
 
-type Operation = { summary: string; parameters?: unknown[]; requestBody?: unknown; responses: Record<string, { description: string }>; security?: unknown[] };
+type Operation = Record<string, unknown>;
 
-const json = (description: string) => ({ content: { 'application/json': { schema: { type: 'object' }, example: description } } });
+const openapiPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
 
-function responses(table: Record<number, string>): Record<string, { description: string }> {
-  return Object.fromEntries(Object.entries(table).map(([status, description]) => [status, { description }]));
+const ANY_TEXT = Type.String();
+
+const pathParameters = (path: string) =>
+  [...path.matchAll(/:([A-Za-z]+)/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: PATH_PARAMETERS[match[1]] ?? ANY_TEXT }));
+
+const jsonContent = (schema: TSchema) => ({ 'application/json': { schema } });
+
+function responses(table: Record<number, Reply>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(table).map(([status, { description, schema, contentType }]) => [
+      status,
+      { description, ...(schema ? { content: jsonContent(schema) } : contentType ? { content: { [contentType]: { schema: { type: 'string' } } } } : {}) },
+    ]),
+  );
 }
 
-const INGEST_RESPONSES = responses({
-  202: '{"accepted": N, "rejected": [{"index","error"}], "rejectedCount"?}: every accepted event is in the queue; the first 100 reasons, rejectedCount when there were more',
-  400: 'not UTF-8, not JSON, or no valid event; the first 100 reasons',
-  401: 'missing or unknown tenant token',
-  403: 'tenant disabled',
-  413: 'body over MAX_BODY_BYTES, or the only event over MAX_EVENT_BYTES',
-  415: 'unsupported Content-Encoding',
-  503: 'Redis unreachable, or BODY_MEMORY_BUDGET_BYTES of bodies in flight; nothing accepted; Retry-After',
-});
-
-const HTTP_API_RESPONSES = responses({
-  200: '{"code":200,"events_ingested","payload_size_bytes","server_upload_time"}',
-  400: '{"code":400,"error","missing_field"?,"events_with_invalid_fields"?,"events_with_missing_fields"?}',
-  403: 'tenant disabled',
-  413: '{"code":413,"error":"Payload too large","detail"?}: over 1 MB (/2/httpapi) or 20 MB (/batch) after decompression, or MAX_BODY_BYTES if lower',
-  503: 'Redis unreachable, or BODY_MEMORY_BUDGET_BYTES of bodies in flight; Retry-After',
-});
-
-function openapiPath(path: string): string {
-  return path.replace(/:([A-Za-z]+)/g, '{$1}');
+function security(access: Access, doc: RouteDoc): Array<Record<string, string[]>> {
+  if (access === 'admin') return [{ adminBearer: [] }];
+  if (access === 'tenant' && doc.tenantToken === 'bearer') return [{ tenantToken: [] }];
+  return [];
 }
 
-function pathParameters(path: string): unknown[] {
-  return [...path.matchAll(/:([A-Za-z]+)/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string' } }));
-}
-
-export function buildOpenApi(): Record<string, unknown> {
-  const paths: Record<string, Record<string, Operation>> = {};
-  const add = (path: string, method: string, operation: Operation) => {
-    (paths[openapiPath(path)] ??= {})[method] = operation;
+function documentedOperation(route: DocumentedRoute): Operation {
+  const { doc } = route;
+  return {
+    summary: doc.summary,
+    parameters: pathParameters(route.path),
+    ...(doc.body && { requestBody: { required: true, content: jsonContent(doc.body) } }),
+    responses: responses(doc.responses),
+    security: security(route.access, doc),
   };
-  const tokenPath = [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }];
-  const eventsBody = { required: true, ...json('one event object or an array of events (Planhat activities or Amplitude events)') };
-  add('/analytics/:token', 'post', { summary: 'Ingest events (tenant token in the path)', parameters: tokenPath, requestBody: eventsBody, responses: INGEST_RESPONSES, security: [] });
-  add('/analytics', 'post', { summary: 'Ingest events (Authorization: Bearer TOKEN)', requestBody: eventsBody, responses: INGEST_RESPONSES, security: [{ tenantToken: [] }] });
-  add('/analytics/bulk/:token', 'post', { summary: 'Ingest an array of events; also takes id and cId', parameters: tokenPath, requestBody: eventsBody, responses: INGEST_RESPONSES, security: [] });
-  add('/analytics/bulk', 'post', { summary: 'Ingest an array of events (Authorization: Bearer TOKEN)', requestBody: eventsBody, responses: INGEST_RESPONSES, security: [{ tenantToken: [] }] });
-  for (const path of ['/2/httpapi', '/batch']) {
-    add(path, 'post', { summary: 'Amplitude HTTP V2 API: {"api_key": TOKEN, "events": [...]}', requestBody: { required: true, ...json('{"api_key","events","options"}') }, responses: HTTP_API_RESPONSES, security: [] });
-  }
-  add('/healthz', 'get', { summary: 'The process is up', responses: responses({ 200: '{"status":"ok"}' }), security: [] });
-  add('/readyz', 'get', { summary: 'Redis and the database answer', responses: responses({ 200: '{"status":"ready","redis":"ok","database":"ok"}', 503: 'which one is down' }), security: [] });
-  add('/metrics', 'get', { summary: 'Prometheus metrics', responses: responses({ 200: 'Prometheus text format' }), security: [] });
-  add('/admin/queues', 'get', { summary: 'Bull Board (HTTP Basic with ADMIN_TOKEN as password, or Bearer)', responses: responses({ 200: 'the board', 401: 'no or wrong credentials' }), security: [{ adminBasic: [] }, { adminBearer: [] }] });
-  add('/api/v1/openapi.json', 'get', { summary: 'This document', responses: responses({ 200: 'OpenAPI 3.0 JSON', 401: 'no or wrong admin token' }) });
-  for (const route of ADMIN_ROUTES) {
-    const query = (route.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }));
-    add(`/api/v1${route.path}`, route.method, {
-      summary: route.summary,
-      parameters: [...pathParameters(route.path), ...query],
-      ...(route.body && { requestBody: { required: true, ...json(route.body) } }),
-      responses: responses({ ...route.responses, 401: 'no or wrong admin token' }),
-    });
+}
+
+/** What every admin route may answer beyond its own table: no credential, and for a body its reading and checking. */
+function adminOperation(route: AdminRoute): Operation {
+  const query = (route.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: QUERY_PARAMETERS[name] ?? ANY_TEXT }));
+  const parameters = [...pathParameters(route.path), ...query];
+  const common: Record<number, Reply> = { 401: refused('no or wrong admin token') };
+  if (parameters.length > 0) common[400] = refused('a bad parameter, named');
+  if (route.body) {
+    common[400] = refused('not JSON, or a field that does not fit the body schema: named, with the reason');
+    common[413] = refused("over the admin API's 8 MiB body limit");
+    common[415] = refused('not application/json');
   }
   return {
-    openapi: '3.0.3',
-    info: { title: 'activityd', version: '1', description: 'Receiver, ingest and admin API of activityd.' },
+    summary: route.summary,
+    parameters,
+    ...(route.body && { requestBody: { required: true, content: jsonContent(route.body) } }),
+    responses: responses({ ...common, ...route.responses }),
+    security: security(route.access, { summary: route.summary, responses: {} }),
+  };
+}
+
+export function buildOpenApi(prefix: string, self: DocumentedRoute, receiverRoutes: readonly DocumentedRoute[]): Record<string, unknown> {
+  const paths: Record<string, Record<string, Operation>> = {};
+  const add = (path: string, method: string, operation: Operation) => ((paths[openapiPath(path)] ??= {})[method] = operation);
+  for (const route of receiverRoutes) add(route.path, route.method, documentedOperation(route));
+  add(prefix + self.path, self.method, documentedOperation(self));
+  for (const route of ADMIN_ROUTES) add(prefix + route.path, route.method, adminOperation(route));
+  add('/admin/queues', 'get', {
+    summary: 'Bull Board (HTTP Basic with ADMIN_TOKEN as password, or Bearer)',
+    responses: responses({ 200: { description: 'the board', contentType: 'text/html' }, 401: refused('no or wrong credentials') }),
+    security: [{ adminBasic: [] }, { adminBearer: [] }],
+  });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'activityd', version: '1', description: 'Receiver, ingest, admin and read API of activityd.' },
     components: {
       securitySchemes: {
         adminBearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },

@@ -4,19 +4,21 @@ import { getTenant } from '../store/tenants';
 import { decodeCursor, PageRequest } from '../store/readQueries';
 import type { HttpResult } from '../http/result';
 import { RequestError } from '../http/requestError';
-import { parseDate, parseEmail, describe, isPlainObject } from '../normalize/fields';
+import { parseDate, parseEmail } from '../normalize/fields';
 import type { AdminRoute } from './routeTable';
+import { checkBody } from './schemaCheck';
 
 export type Query = Record<string, string | string[] | undefined>;
 
 export interface AdminRequest {
   params: Record<string, string>;
   query: Query;
-  body?: Buffer;
+  /** The parsed JSON body of a POST or PATCH, already checked against the route's body schema unless the route checks it itself. */
+  body?: unknown;
 }
 
-const MAX_LIMIT = 1000;
-const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+export const DEFAULT_LIMIT = 100;
 
 /**
  * Refuses any query parameter the route does not list (a misspelt or bracketed filter such as `externalId[]` would
@@ -32,10 +34,12 @@ export function checkQueryNames(query: Query, allowed: readonly string[] = []): 
   }
 }
 
-/** Answers one admin route: its query parameters checked against the route table, then its handler. */
-export function answerRoute(db: Db, route: AdminRoute, request: AdminRequest): Promise<HttpResult> {
+/** Answers one admin route: its query parameters checked against the route table, its body against its schema, then its handler. */
+export function answerRoute(db: Db, route: AdminRoute, request: Omit<AdminRequest, 'body'> & { body?: Buffer }): Promise<HttpResult> {
   checkQueryNames(request.query, route.query);
-  return route.handle(db, request);
+  if (!route.body) return route.handle(db, { params: request.params, query: request.query });
+  const body = jsonBody(request.body);
+  return route.handle(db, { params: request.params, query: request.query, body: route.checksItsBody ? body : checkBody(route.body, body) });
 }
 
 export function single(query: Query, name: string): string | undefined {
@@ -89,18 +93,12 @@ export function integerParam(query: Query, name: string, min: number, max: numbe
   return Number(value);
 }
 
-export function jsonBody(body: Buffer | undefined): unknown {
+function jsonBody(body: Buffer | undefined): unknown {
   try {
     return JSON.parse((body ?? Buffer.alloc(0)).toString('utf8'));
   } catch (error) {
     throw new RequestError(`body is not valid JSON: ${(error as Error).message}`);
   }
-}
-
-export function jsonObjectBody(body: Buffer | undefined): Record<string, unknown> {
-  const parsed = jsonBody(body);
-  if (!isPlainObject(parsed)) throw new RequestError(`body must be a JSON object, got ${describe(parsed)}`);
-  return parsed;
 }
 
 export function tenantIdParam(text: string): number {

@@ -4,12 +4,16 @@ import type { Registry } from 'prom-client';
 import type Router from '@koa/router';
 import { sendResult } from './sendResult';
 import type { HttpResult } from './result';
-import { exactRouter, mountRoutes, TableRoute } from './routeAccess';
+import { Type } from '@sinclair/typebox';
+import { exactRouter, mountRoutes } from './routeAccess';
+import { DocumentedRoute, reply, Strict } from './routeDoc';
 
-export const OPS_ROUTES: TableRoute[] = [
-  { method: 'get', path: '/healthz', access: 'public' },
-  { method: 'get', path: '/readyz', access: 'public' },
-  { method: 'get', path: '/metrics', access: 'public' },
+const Readiness = Strict({ status: Type.Union([Type.Literal('ready'), Type.Literal('not ready')]), redis: Type.String({ description: 'ok, or down: why' }), database: Type.String({ description: 'ok, or down: why' }) });
+
+export const OPS_ROUTES: DocumentedRoute[] = [
+  { method: 'get', path: '/healthz', access: 'public', doc: { summary: 'The process is up', responses: { 200: reply('up', Strict({ status: Type.Literal('ok') })) } } },
+  { method: 'get', path: '/readyz', access: 'public', doc: { summary: 'Redis and the database answer', responses: { 200: reply('both answer', Readiness), 503: reply('which one is down, and why', Readiness) } } },
+  { method: 'get', path: '/metrics', access: 'public', doc: { summary: 'Prometheus metrics', responses: { 200: { description: 'the metrics', contentType: 'text/plain; version=0.0.4' } } } },
 ];
 
 /** `readiness` answers /readyz: the process knows what it depends on, the routes do not. */

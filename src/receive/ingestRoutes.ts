@@ -9,17 +9,19 @@ import { acceptHttpApiRequest, amplitudeError, httpApiBodyLimit, apiKeyGate, pay
 import { Endpoint, startDelivery } from '../deliveries/deliveryRecord';
 import { contentTypeRefusal } from '../http/contentType';
 import { queryStringRefusal } from './queryString';
-import { exactRouter, mountRoutes, TableRoute } from '../http/routeAccess';
+import { exactRouter, mountRoutes } from '../http/routeAccess';
+import type { DocumentedRoute } from '../http/routeDoc';
+import { HTTP_API_DOC, INGEST_DOCS } from './ingestSchemas';
 
 /** Every ingest route; `tenant`: each handler finds the tenant's token (path, header or body) and checks it first. */
-export const INGEST_ROUTES: Array<TableRoute & { endpoint: Endpoint }> = [
-  { method: 'post', path: '/2/httpapi', access: 'tenant', endpoint: 'httpapi' },
-  { method: 'post', path: '/batch', access: 'tenant', endpoint: 'batch' },
+export const INGEST_ROUTES: Array<DocumentedRoute & { endpoint: Endpoint }> = [
+  { method: 'post', path: '/2/httpapi', access: 'tenant', endpoint: 'httpapi', doc: HTTP_API_DOC },
+  { method: 'post', path: '/batch', access: 'tenant', endpoint: 'batch', doc: HTTP_API_DOC },
   // Before /analytics/:token, which would take "bulk" for a token.
-  { method: 'post', path: '/analytics/bulk', access: 'tenant', endpoint: 'analytics/bulk' },
-  { method: 'post', path: '/analytics/bulk/:token', access: 'tenant', endpoint: 'analytics/bulk' },
-  { method: 'post', path: '/analytics', access: 'tenant', endpoint: 'analytics' },
-  { method: 'post', path: '/analytics/:token', access: 'tenant', endpoint: 'analytics' },
+  { method: 'post', path: '/analytics/bulk', access: 'tenant', endpoint: 'analytics/bulk', doc: INGEST_DOCS.bulk },
+  { method: 'post', path: '/analytics/bulk/:token', access: 'tenant', endpoint: 'analytics/bulk', doc: INGEST_DOCS.bulkInPath },
+  { method: 'post', path: '/analytics', access: 'tenant', endpoint: 'analytics', doc: INGEST_DOCS.analytics },
+  { method: 'post', path: '/analytics/:token', access: 'tenant', endpoint: 'analytics', doc: INGEST_DOCS.analyticsInPath },
 ];
 
 /**
