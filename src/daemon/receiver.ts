@@ -1,7 +1,7 @@
 /** The receiver: HTTP in, validated events durably onto the queue, no SQL per request. */
 import cluster from 'node:cluster';
 import http from 'node:http';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { Config } from '../../config';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
@@ -17,6 +17,8 @@ import { createReceiverMetrics } from '../receive/receiverMetrics';
 import type { QueueHandle } from './queueHandle';
 import { startupStep } from './startupFailure';
 import { repeatedWarning } from '../repeatedWarning';
+import { shareMetrics } from '../metrics/deploymentMetrics';
+import { queuePrefix } from '../queue/ingestQueue';
 
 /** How long a cluster worker stays after it stopped listening, to refuse connections still being handed to it. */
 const CLUSTER_HANDOFF_GRACE_MS = 1000;
@@ -37,19 +39,22 @@ function serverOptions(config: Config): http.ServerOptions {
 
 export interface ReceiverParts {
   handle: QueueHandle;
+  /** This process's own metrics; the receiver's counters and histograms are summed over every receiver process. */
   registry: Registry;
   deliveries: DeliveryOutbox;
 }
 
 export async function startReceiver(config: Config, db: Db, log: Logger, { handle, registry, deliveries }: ReceiverParts): Promise<RunningReceiver> {
   const tenants = await startTenantDirectory(db, config.TENANT_REFRESH_MS, log);
+  const receiverRegistry = new Registry();
+  const metrics = shareMetrics(handle.redis, queuePrefix(config), receiverRegistry, registry);
   if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the admin API under /api/v1 and the board at /admin/queues answer 401 to every request');
   const app = createApp({
     ingest: {
       tenants,
       queue: handle.queue,
       deliveries,
-      metrics: createReceiverMetrics(registry),
+      metrics: createReceiverMetrics(receiverRegistry),
       log,
       rateLimiter: createRateLimiter(config.RATE_LIMIT_PER_TENANT),
       queueDownWarning: repeatedWarning(log, 'Redis is unreachable: ingest requests are answered 503 (nothing accepted; senders retry later)'),
@@ -66,7 +71,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
     db,
     redis: handle.redis,
     queues: [handle.queue],
-    registry,
+    metrics,
     adminToken: config.ADMIN_TOKEN,
     maxBodyBytes: config.MAX_BODY_BYTES,
     log,
@@ -82,6 +87,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
   continueOnlyWhenRead(server);
   const port = await startupStep(`the receiver cannot listen on ${config.HOST}:${config.PORT} (HOST, PORT)`, () => listen(server, config.PORT, config.HOST)).catch((error) => {
     tenants.stop();
+    void metrics.stop();
     throw error;
   });
   log.info({ host: config.HOST, port }, 'receiver listening');
@@ -107,6 +113,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
       clearInterval(idleSweep);
       clearTimeout(deadline);
       tenants.stop();
+      await metrics.stop();
     },
   };
 }
