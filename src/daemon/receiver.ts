@@ -1,6 +1,7 @@
 /** The receiver: HTTP in, validated events durably onto the queue, no SQL per request. */
 import cluster from 'node:cluster';
 import http from 'node:http';
+import net from 'node:net';
 import { Registry } from 'prom-client';
 import type { Config } from '../../config';
 import type { Db } from '../store/db';
@@ -34,7 +35,14 @@ function serverOptions(config: Config): http.ServerOptions {
   const requestTimeout = config.REQUEST_TIMEOUT_MS;
   // Node refuses a headers deadline later than the whole-request one; loadConfig refuses such settings at start.
   const headersTimeout = config.HEADERS_TIMEOUT_MS;
-  return { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))) };
+  return {
+    requestTimeout,
+    headersTimeout,
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))),
+    // Announced as "Keep-Alive: timeout=N": Node's and undici's clients stop reusing a connection a second before
+    // it, and Node closes it a second after, so the idle close never meets a request in flight.
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+  };
 }
 
 export interface ReceiverParts {
@@ -78,7 +86,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
   });
   let stopping = false;
   app.middleware.unshift(async (ctx, next) => {
-    // While stopping, answer what is in flight but ask clients not to reuse the connection.
+    // While stopping, answer what is in flight and what arrives on a connection already open, and close it.
     if (stopping) ctx.set('Connection', 'close');
     await next();
   });
@@ -96,13 +104,16 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
     port,
     async stop(timeoutMs) {
       stopping = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+      // Only stop listening: http.Server.close would also close idle keep-alive connections at once, and a
+      // client writing its next request on one at that moment gets a reset and no answer (HTTP/1.1 has no way to
+      // warn it first). Instead each open connection ends by itself: the next request on it is answered with
+      // "Connection: close", and one that stays idle ends at its announced keep-alive timeout, which clients
+      // honour. The drain so takes up to KEEP_ALIVE_TIMEOUT_MS plus a second.
+      const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
       const deadline = setTimeout(() => {
-        log.warn({ timeoutMs }, 'requests still open after the drain time; closing their connections');
+        log.warn({ timeoutMs }, 'connections still open after the drain time; closing them');
         server.closeAllConnections();
       }, timeoutMs);
-      server.closeIdleConnections();
       await closed;
       if (cluster.isWorker) {
         // In cluster mode (pm2) the primary hands connections to workers over IPC. One handed to this process just
@@ -110,7 +121,6 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
         // it to another receiver; a process that had already exited would leave that connection unanswered.
         await new Promise((resolve) => setTimeout(resolve, CLUSTER_HANDOFF_GRACE_MS));
       }
-      clearInterval(idleSweep);
       clearTimeout(deadline);
       tenants.stop();
       await metrics.stop();
