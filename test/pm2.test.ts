@@ -51,6 +51,8 @@ describe('pm2: ecosystem.config.js', function () {
       RECEIVER_INSTANCES: '2',
       WORKER_INSTANCES: '1',
       SHUTDOWN_TIMEOUT_MS: '15000',
+      // The default, as deployed: the keep-alive reload test measures with it.
+      KEEP_ALIVE_TIMEOUT_MS: '5000',
       WORKER_CONCURRENCY: '8',
       // Jobs of 50 events written one per transaction: the worker is still busy with the 30,000 events of the
       // "busy worker" test when `pm2 stop` reaches it, however fast it stores.
