@@ -9,11 +9,14 @@ import { randomUUID } from 'node:crypto';
 import { AggregatorRegistry, Gauge, Registry } from 'prom-client';
 import type { RedisClient } from '../queue/redis';
 import type { MetricsText } from '../http/opsRoutes';
+import { withTimeout } from '../timeouts';
 
 /** How often a process publishes: the figures of the other processes in a scrape are at most this old. */
 export const PUBLISH_EVERY_MS = 5000;
 /** Three missed publications and a process counts as gone. */
 const EXPIRES_AFTER_MS = 3 * PUBLISH_EVERY_MS;
+/** A slow Redis delays a scrape or a stop by at most this much (the producer connection fails at once when down). */
+const REDIS_WAIT_MS = 1000;
 
 export interface DeploymentMetrics extends MetricsText {
   stop(): Promise<void>;
@@ -44,18 +47,16 @@ export function shareMetrics(redis: RedisClient, keyPrefix: string, shared: Regi
   void publishQuietly();
 
   /** The other live processes' figures; those whose key expired leave the member set. */
-  const others = async (): Promise<object[][]> => {
-    try {
-      const ids = (await redis.smembers(members)).filter((member) => member !== id);
-      if (ids.length === 0) return [];
-      const figures = await redis.mget(ids.map(figuresKey));
-      const gone = ids.filter((_, i) => figures[i] === null);
-      if (gone.length > 0) await redis.srem(members, ...gone);
-      return figures.filter((text): text is string => text !== null).map((text) => JSON.parse(text) as object[]);
-    } catch {
-      return []; // Redis unreachable: this process's own figures, and the count of processes says so
-    }
+  const readOthers = async (): Promise<object[][]> => {
+    const ids = (await redis.smembers(members)).filter((member) => member !== id);
+    if (ids.length === 0) return [];
+    const figures = await redis.mget(ids.map(figuresKey));
+    const gone = ids.filter((_, i) => figures[i] === null);
+    if (gone.length > 0) await redis.srem(members, ...gone);
+    return figures.filter((text): text is string => text !== null).map((text) => JSON.parse(text) as object[]);
   };
+  // Redis unreachable or slow: this process's own figures, and the count of processes says so.
+  const others = () => withTimeout(readOthers(), REDIS_WAIT_MS, 'metrics of other receivers').catch((): object[][] => []);
 
   const summedOver = new Registry();
   const processes = new Gauge({ name: 'activityd_receiver_processes', help: 'Receiver processes whose counters and histograms this scrape sums (1: only the one that answered)', registers: [summedOver] });
@@ -68,7 +69,7 @@ export function shareMetrics(redis: RedisClient, keyPrefix: string, shared: Regi
     },
     async stop() {
       clearInterval(timer);
-      await redis.multi().del(figuresKey(id)).srem(members, id).exec().catch(() => undefined);
+      await withTimeout(redis.multi().del(figuresKey(id)).srem(members, id).exec(), REDIS_WAIT_MS, "removing this receiver's metrics").catch(() => undefined);
     },
   };
 }
