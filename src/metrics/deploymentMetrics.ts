@@ -12,7 +12,7 @@ import type { MetricsText } from '../http/opsRoutes';
 import { withTimeout } from '../timeouts';
 
 /** How often a process publishes: the figures of the other processes in a scrape are at most this old. */
-export const PUBLISH_EVERY_MS = 5000;
+const PUBLISH_EVERY_MS = 5000;
 /** Three missed publications and a process counts as gone. */
 const EXPIRES_AFTER_MS = 3 * PUBLISH_EVERY_MS;
 /** A slow Redis delays a scrape or a stop by at most this much (the producer connection fails at once when down). */
