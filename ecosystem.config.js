@@ -13,7 +13,8 @@ module.exports = {
       instances: Number(process.env.RECEIVER_INSTANCES || 2),
       wait_ready: true,
       listen_timeout: 15000,
-      // Longer than the drain, so pm2 never kills a process that is still finishing requests or jobs.
+      // Longer than the drain, so pm2 never kills a process that is still finishing requests or jobs. A leaving
+      // receiver's drain lasts until its keep-alive connections end (up to KEEP_ALIVE_TIMEOUT_MS + 2 s), well inside.
       kill_timeout: shutdownTimeoutMs + 5000,
     },
     {

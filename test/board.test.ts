@@ -1,4 +1,4 @@
-/** Bull Board in a real (headless Debian) Chromium: log in, find the failed job, retry it from the UI, see it land. */
+/** Bull Board in a real (headless Debian) Chromium: its title, a completed job kept for inspection; log in, find the failed job, retry it from the UI, see it land. */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import sqlite3 from 'sqlite3';
@@ -48,6 +48,26 @@ describe('Bull Board at /admin/queues', function () {
     const bearer = await request(`${daemon.baseUrl}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     assert.equal(bearer.status, 200);
     assert.equal(none.headers.get('x-frame-options'), 'DENY');
+  });
+
+  it('is titled activityd and shows a completed job, kept for inspection after it was stored', async () => {
+    const other = await newTenant(db);
+    assert.equal((await post(`${daemon.baseUrl}/analytics/${other.token}`, { externalId: 'done-user', action: 'Board Done', insertId: 'board-done-1' })).status, 202);
+    await waitFor('the activity stored', async () => (await countRows(db, 'activities', { insert_id: 'board-done-1' })) === 1, 20000);
+    await waitForQueueDrained(env);
+    const context = await (browser as Browser).newContext({ httpCredentials: { username: 'ops', password: ADMIN_TOKEN } });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${daemon.baseUrl}/admin/queues`);
+      assert.equal(await page.title(), 'activityd');
+      await page.getByText('activityd', { exact: true }).first().waitFor({ timeout: 10000 });
+      await page.getByRole('link', { name: 'ingest' }).first().click();
+      await page.locator('a[href$="status=completed"]').last().click();
+      // The completed job, with what the worker returned: one event stored.
+      await waitFor('the completed job on the page', async () => /returnValue:\s*\{\s*stored:\s*1,/.test(await page.innerText('body')), 10000, 100);
+    } finally {
+      await context.close();
+    }
   });
 
   it('shows a failed job; "Retry all" in the UI replays it and the activity lands once', async function () {

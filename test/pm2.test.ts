@@ -1,6 +1,7 @@
-/** pm2 with ecosystem.config.js: a reload of the receivers under load and a stop of a busy worker lose nothing. */
+/** pm2 with ecosystem.config.js: a reload of the receivers under load (fresh and keep-alive connections) and a stop of a busy worker lose nothing. */
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import http from 'node:http';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createTestEnv, openMigrated, waitFor, countRows, TestEnv, REPO_ROOT } from './support/testEnv';
@@ -11,6 +12,21 @@ import { freePort } from './support/net';
 import { Db } from '../src/store/db';
 
 const run = promisify(execFile);
+
+/** One POST on the agent's keep-alive connection; a reset or a close without an answer rejects. */
+function keepAlivePost(agent: http.Agent, url: string, body: unknown, sockets: Set<unknown>, timeoutMs = 15000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const payload = Buffer.from(JSON.stringify(body));
+    const request = http.request(url, { method: 'POST', agent, timeout: timeoutMs, headers: { 'content-type': 'application/json', 'content-length': payload.length } }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('socket', (socket) => sockets.add(socket));
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
 const PM2 = path.join(REPO_ROOT, 'node_modules/.bin/pm2');
 
 describe('pm2: ecosystem.config.js', function () {
@@ -35,6 +51,8 @@ describe('pm2: ecosystem.config.js', function () {
       RECEIVER_INSTANCES: '2',
       WORKER_INSTANCES: '1',
       SHUTDOWN_TIMEOUT_MS: '15000',
+      // The default, as deployed: the keep-alive reload test measures with it.
+      KEEP_ALIVE_TIMEOUT_MS: '5000',
       WORKER_CONCURRENCY: '8',
       // Jobs of 50 events written one per transaction: the worker is still busy with the 30,000 events of the
       // "busy worker" test when `pm2 stop` reaches it, however fast it stores.
@@ -103,6 +121,56 @@ describe('pm2: ecosystem.config.js', function () {
     assert.ok(during > 0, 'requests were answered while the receivers reloaded');
     await waitFor('every accepted event stored', async () => (await countRows(db, 'activities', { tenant_id: tenant.id })) >= accepted.length, 60000, 200);
     const stored = (await db('activities').where({ tenant_id: tenant.id }).select('insert_id')).map((row: { insert_id: string }) => row.insert_id);
+    assert.equal(stored.length, accepted.length);
+    assert.deepEqual(new Set(stored), new Set(accepted));
+  });
+
+  it('20 keep-alive connections through three `pm2 reload`s: every request answered, none reset, every 202 stored once', async () => {
+    const url = `http://127.0.0.1:${port}/analytics/${tenant.token}`;
+    const accepted: string[] = [];
+    const unanswered: string[] = [];
+    const refusals: string[] = [];
+    const sockets = new Set<unknown>();
+    let loading = true;
+    // Like a sender with a keep-alive pool: one connection per lane, reused while the server keeps it, nothing
+    // resent. Most lanes pause a little between requests, four of them up to 6 s, across the announced keep-alive
+    // timeout (5 s), so connections also sit idle, or are about to be reused, when a receiver leaves.
+    const lane = async (lane: number) => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        for (let round = 0; loading; round++) {
+          const insertId = `keepalive-${lane}-${round}`;
+          try {
+            const status = await keepAlivePost(agent, url, { externalId: `user-${round % 20}`, action: 'keepalive', insertId }, sockets);
+            if (status === 202) accepted.push(insertId);
+            else refusals.push(`${insertId}: HTTP ${status}`);
+          } catch (error) {
+            unanswered.push(`${insertId}: ${(error as Error).message}`);
+          }
+          const pause = lane % 5 === 4 ? 6000 : lane % 2 === 1 ? 100 : 0;
+          if (pause > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * pause));
+        }
+      } finally {
+        agent.destroy();
+      }
+    };
+    const lanes = Promise.all(Array.from({ length: 20 }, (_, i) => lane(i)));
+    await waitFor('load running', async () => accepted.length > 200, 20000, 20);
+    const answeredPerReload: number[] = [];
+    for (let reload = 0; reload < 3; reload++) {
+      const before = accepted.length;
+      await pm2('reload', 'activityd-receiver');
+      answeredPerReload.push(accepted.length - before);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    loading = false;
+    await lanes;
+    console.log(`      (${accepted.length + refusals.length + unanswered.length} requests on ${sockets.size} connections through 3 reloads: ${unanswered.length} unanswered, ${refusals.length} refused; answered during each reload: ${answeredPerReload.join(', ')})`);
+    assert.deepEqual(unanswered, [], 'no request written to a keep-alive connection goes unanswered');
+    assert.deepEqual(refusals, [], 'no request refused');
+    assert.ok(answeredPerReload.every((n) => n > 0), 'requests were answered during every reload');
+    await waitFor('every accepted event stored', async () => (await countRows(db, 'activities', { action: 'keepalive' })) >= accepted.length, 60000, 200);
+    const stored = (await db('activities').where({ tenant_id: tenant.id, action: 'keepalive' }).select('insert_id')).map((row: { insert_id: string }) => row.insert_id);
     assert.equal(stored.length, accepted.length);
     assert.deepEqual(new Set(stored), new Set(accepted));
   });

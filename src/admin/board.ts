@@ -66,7 +66,7 @@ const notOffered = (ctx: Context) =>
 export function boardMiddleware(queues: Queue[], adminToken: string): Middleware {
   const serverAdapter = new KoaAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
-  createBullBoard({ queues: queues.map((queue) => new BullMQAdapter(queue)), serverAdapter });
+  createBullBoard({ queues: queues.map((queue) => new BullMQAdapter(queue)), serverAdapter, options: { uiConfig: { boardTitle: 'activityd' } } });
   const board = serverAdapter.registerPlugin();
   const guard = boardGuard(adminToken);
   // Full paths rather than a router prefix: the router cannot prefix the board's own root, "".

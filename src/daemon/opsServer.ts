@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import type { RedisClient } from '../queue/redis';
 import type { Db } from '../store/db';
 import { opsRoutes } from '../http/opsRoutes';
+import { ownMetrics } from '../metrics/deploymentMetrics';
 import { listen } from '../http/listen';
 import { checkReadiness } from './readiness';
 
@@ -15,7 +16,7 @@ export interface OpsServer {
 
 export async function startOpsServer(port: number, host: string, registry: Registry, redis: RedisClient, db: Db): Promise<OpsServer> {
   const app = new Koa();
-  app.use(opsRoutes(registry, () => checkReadiness(redis, db)).routes());
+  app.use(opsRoutes(ownMetrics(registry), () => checkReadiness(redis, db)).routes());
   const server = http.createServer(app.callback());
   return {
     port: await listen(server, port, host),

@@ -1,7 +1,8 @@
 /** The receiver: HTTP in, validated events durably onto the queue, no SQL per request. */
 import cluster from 'node:cluster';
 import http from 'node:http';
-import type { Registry } from 'prom-client';
+import net from 'node:net';
+import { Registry } from 'prom-client';
 import type { Config } from '../../config';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
@@ -17,6 +18,8 @@ import { createReceiverMetrics } from '../receive/receiverMetrics';
 import type { QueueHandle } from './queueHandle';
 import { startupStep } from './startupFailure';
 import { repeatedWarning } from '../repeatedWarning';
+import { shareMetrics } from '../metrics/deploymentMetrics';
+import { queuePrefix } from '../queue/ingestQueue';
 
 /** How long a cluster worker stays after it stopped listening, to refuse connections still being handed to it. */
 const CLUSTER_HANDOFF_GRACE_MS = 1000;
@@ -32,24 +35,34 @@ function serverOptions(config: Config): http.ServerOptions {
   const requestTimeout = config.REQUEST_TIMEOUT_MS;
   // Node refuses a headers deadline later than the whole-request one; loadConfig refuses such settings at start.
   const headersTimeout = config.HEADERS_TIMEOUT_MS;
-  return { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))) };
+  return {
+    requestTimeout,
+    headersTimeout,
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))),
+    // Announced as "Keep-Alive: timeout=N": Node's and undici's clients stop reusing a connection a second before
+    // it, and Node closes it a second after, so the idle close never meets a request in flight.
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+  };
 }
 
 export interface ReceiverParts {
   handle: QueueHandle;
+  /** This process's own metrics; the receiver's counters and histograms are summed over every receiver process. */
   registry: Registry;
   deliveries: DeliveryOutbox;
 }
 
 export async function startReceiver(config: Config, db: Db, log: Logger, { handle, registry, deliveries }: ReceiverParts): Promise<RunningReceiver> {
   const tenants = await startTenantDirectory(db, config.TENANT_REFRESH_MS, log);
+  const receiverRegistry = new Registry();
+  const metrics = shareMetrics(handle.redis, queuePrefix(config), receiverRegistry, registry);
   if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the admin API under /api/v1 and the board at /admin/queues answer 401 to every request');
   const app = createApp({
     ingest: {
       tenants,
       queue: handle.queue,
       deliveries,
-      metrics: createReceiverMetrics(registry),
+      metrics: createReceiverMetrics(receiverRegistry),
       log,
       rateLimiter: createRateLimiter(config.RATE_LIMIT_PER_TENANT),
       queueDownWarning: repeatedWarning(log, 'Redis is unreachable: ingest requests are answered 503 (nothing accepted; senders retry later)'),
@@ -66,14 +79,14 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
     db,
     redis: handle.redis,
     queues: [handle.queue],
-    registry,
+    metrics,
     adminToken: config.ADMIN_TOKEN,
     maxBodyBytes: config.MAX_BODY_BYTES,
     log,
   });
   let stopping = false;
   app.middleware.unshift(async (ctx, next) => {
-    // While stopping, answer what is in flight but ask clients not to reuse the connection.
+    // While stopping, answer what is in flight and what arrives on a connection already open, and close it.
     if (stopping) ctx.set('Connection', 'close');
     await next();
   });
@@ -82,6 +95,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
   continueOnlyWhenRead(server);
   const port = await startupStep(`the receiver cannot listen on ${config.HOST}:${config.PORT} (HOST, PORT)`, () => listen(server, config.PORT, config.HOST)).catch((error) => {
     tenants.stop();
+    void metrics.stop();
     throw error;
   });
   log.info({ host: config.HOST, port }, 'receiver listening');
@@ -90,13 +104,16 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
     port,
     async stop(timeoutMs) {
       stopping = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+      // Only stop listening: http.Server.close would also close idle keep-alive connections at once, and a
+      // client writing its next request on one at that moment gets a reset and no answer (HTTP/1.1 has no way to
+      // warn it first). Instead each open connection ends by itself: the next request on it is answered with
+      // "Connection: close", and one that stays idle ends at its announced keep-alive timeout, which clients
+      // honour. The drain so takes up to KEEP_ALIVE_TIMEOUT_MS plus a second.
+      const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
       const deadline = setTimeout(() => {
-        log.warn({ timeoutMs }, 'requests still open after the drain time; closing their connections');
+        log.warn({ timeoutMs }, 'connections still open after the drain time; closing them');
         server.closeAllConnections();
       }, timeoutMs);
-      server.closeIdleConnections();
       await closed;
       if (cluster.isWorker) {
         // In cluster mode (pm2) the primary hands connections to workers over IPC. One handed to this process just
@@ -104,9 +121,9 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
         // it to another receiver; a process that had already exited would leave that connection unanswered.
         await new Promise((resolve) => setTimeout(resolve, CLUSTER_HANDOFF_GRACE_MS));
       }
-      clearInterval(idleSweep);
       clearTimeout(deadline);
       tenants.stop();
+      await metrics.stop();
     },
   };
 }

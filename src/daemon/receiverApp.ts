@@ -2,13 +2,12 @@
 import Koa from 'koa';
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '../queue/redis';
-import type { Registry } from 'prom-client';
 import type { Db } from '../store/db';
 import { loggablePath, Logger } from '../log';
 import { INGEST_ROUTES, ingestRoutes } from '../receive/ingestRoutes';
 import { adminRoutes } from '../admin/adminRoutes';
 import { boardMiddleware } from '../admin/board';
-import { OPS_ROUTES, opsRoutes } from '../http/opsRoutes';
+import { OPS_ROUTES, opsRoutes, MetricsText } from '../http/opsRoutes';
 import { checkReadiness } from './readiness';
 import { answerErrors } from '../http/errorAnswers';
 import { discardUnreadBodies } from '../http/discardUnreadBody';
@@ -19,7 +18,7 @@ export interface AppDeps {
   db: Db;
   redis: RedisClient;
   queues: Queue[];
-  registry: Registry;
+  metrics: MetricsText;
   adminToken: string;
   maxBodyBytes: number;
   log: Logger;
@@ -50,7 +49,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(answerErrors(deps.log));
   const ingest = ingestRoutes(deps.ingest, deps.maxBodyBytes);
   const admin = adminRoutes({ db: deps.db, adminToken: deps.adminToken, log: deps.log, receiverRoutes: [...INGEST_ROUTES, ...OPS_ROUTES] });
-  const ops = opsRoutes(deps.registry, () => checkReadiness(deps.redis, deps.db));
+  const ops = opsRoutes(deps.metrics, () => checkReadiness(deps.redis, deps.db));
   app.use(boardMiddleware(deps.queues, deps.adminToken));
   app.use(ops.routes());
   app.use(ingest.routes()).use(ingest.allowedMethods());

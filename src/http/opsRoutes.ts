@@ -1,6 +1,5 @@
 /** /healthz (the process is up), /readyz (Redis and the database answer) and /metrics (Prometheus text). */
 import type { Middleware } from 'koa';
-import type { Registry } from 'prom-client';
 import type Router from '@koa/router';
 import { sendResult } from './sendResult';
 import type { HttpResult } from './result';
@@ -16,8 +15,14 @@ export const OPS_ROUTES: DocumentedRoute[] = [
   { method: 'get', path: '/metrics', access: 'public', doc: { summary: 'Prometheus metrics', responses: { 200: { description: 'the metrics', contentType: 'text/plain; version=0.0.4' } } } },
 ];
 
-/** `readiness` answers /readyz: the process knows what it depends on, the routes do not. */
-export function opsRoutes(registry: Registry, readiness: () => Promise<HttpResult>): Router {
+/** What /metrics answers: the Prometheus text and its content type. */
+export interface MetricsText {
+  contentType: string;
+  text(): Promise<string>;
+}
+
+/** `readiness` answers /readyz and `metrics` /metrics: the process knows what it depends on, the routes do not. */
+export function opsRoutes(metrics: MetricsText, readiness: () => Promise<HttpResult>): Router {
   const handlers: Record<string, Middleware> = {
     '/healthz': (ctx) => sendResult(ctx, { status: 200, body: { status: 'ok' } }),
     '/readyz': async (ctx) => {
@@ -26,8 +31,8 @@ export function opsRoutes(registry: Registry, readiness: () => Promise<HttpResul
     },
     '/metrics': async (ctx) => {
       ctx.state.route = 'metrics';
-      ctx.type = registry.contentType;
-      ctx.body = await registry.metrics();
+      ctx.type = metrics.contentType;
+      ctx.body = await metrics.text();
     },
   };
   const router = exactRouter();

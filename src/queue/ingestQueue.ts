@@ -30,6 +30,9 @@ export function queuePrefix(config: Pick<Config, 'QUEUE_PREFIX'>): string {
   return `{${config.QUEUE_PREFIX}}`;
 }
 
+/** The last 1,000 completed jobs, none older than an hour (BullMQ trims on each completion; `age` is in seconds). */
+export const COMPLETED_JOBS_KEPT = { count: 1000, age: 3600 };
+
 export function openIngestQueue(config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>, connection: RedisClient): Queue<StoredJob> {
   return new Queue<StoredJob>(INGEST_QUEUE, {
     connection,
@@ -40,8 +43,9 @@ export function openIngestQueue(config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_ATTEM
     defaultJobOptions: {
       attempts: config.JOB_ATTEMPTS,
       backoff: { type: 'exponential', delay: config.JOB_BACKOFF_MS },
-      // Completed jobs are gone at once so Redis memory stays flat; failed ones stay for inspection and replay.
-      removeOnComplete: true,
+      // Completed jobs stay a bounded while, so the board shows what went through lately and Redis memory reaches a
+      // plateau instead of growing; failed ones stay for inspection and replay.
+      removeOnComplete: COMPLETED_JOBS_KEPT,
       removeOnFail: false,
     },
   });

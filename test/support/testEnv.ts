@@ -61,6 +61,9 @@ export function createTestEnv(overrides: Record<string, string> = {}): TestEnv {
     TENANT_REFRESH_MS: '500',
     // Several workers of one run must not fight over the default metrics port; tests that want it set one.
     WORKER_METRICS_PORT: '0',
+    // A stopping receiver waits for idle keep-alive connections to end at their timeout; fetch's pool (undici)
+    // ends them a second before the announced one, so the shortest keeps each stop within about a second.
+    KEEP_ALIVE_TIMEOUT_MS: '2000',
     ...overrides,
   };
   const configWith = (more: Record<string, string>) => loadConfig({ ...env, ...more });

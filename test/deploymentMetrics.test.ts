@@ -1,0 +1,65 @@
+/** One /metrics scrape of any receiver shows the receivers' counters and histograms summed over every receiver process. */
+import assert from 'node:assert/strict';
+import { createTestEnv, openMigrated, TestEnv, waitFor } from './support/testEnv';
+import { spawnActivityd, ensureStopped, ChildDaemon, newTenant } from './support/daemon';
+import { post, request } from './support/http';
+import type { Db } from '../src/store/db';
+
+const LISTENING = /"port":(\d+),"msg":"receiver listening"/;
+
+/** The value of one sample line of a Prometheus text, or undefined when absent. */
+function sample(text: string, line: string): number | undefined {
+  const found = text.split('\n').find((row) => row.startsWith(`${line} `));
+  return found === undefined ? undefined : Number(found.slice(line.length + 1));
+}
+
+describe('metrics across receiver processes (two real receivers, one Redis)', function () {
+  this.timeout(60000);
+  let env: TestEnv;
+  let db: Db;
+  const receivers: ChildDaemon[] = [];
+  const urls: string[] = [];
+
+  before(async () => {
+    env = createTestEnv();
+    db = await openMigrated(env.config);
+    for (let i = 0; i < 2; i++) {
+      const receiver = spawnActivityd(['receiver'], { ...env.env, PORT: '0', LOG_LEVEL: 'info' });
+      receivers.push(receiver);
+      urls.push(`http://127.0.0.1:${(await receiver.waitForOutput(LISTENING))[1]}`);
+    }
+  });
+
+  after(async () => {
+    await Promise.all(receivers.map(ensureStopped));
+    await db?.destroy();
+    await env?.cleanup();
+  });
+
+  it('a scrape of either receiver sums both processes: events accepted, requests by route and status, the enqueue histogram', async () => {
+    const tenant = await newTenant(db);
+    const sent = [3, 5];
+    for (const [i, url] of urls.entries()) {
+      for (let n = 0; n < sent[i]; n++) assert.equal((await post(`${url}/analytics/${tenant.token}`, { externalId: 'u', action: 'summed', insertId: `summed-${i}-${n}` })).status, 202);
+    }
+    for (const url of urls) {
+      // The other process's figures arrive with its next publication, every few seconds.
+      const text = await waitFor(`${url}'s scrape summing both receivers`, async () => {
+        const scrape = (await request(`${url}/metrics`)).text;
+        return sample(scrape, 'activityd_events_accepted_total') === 8 && scrape;
+      }, 20000, 200);
+      assert.equal(sample(text, 'activityd_receiver_processes'), 2);
+      assert.equal(sample(text, 'activityd_http_requests_total{route="analytics",status="202"}'), 8);
+      assert.equal(sample(text, 'activityd_enqueue_duration_seconds_count'), 8);
+      assert.equal(sample(text, 'activityd_enqueue_duration_seconds_bucket{le="+Inf"}'), 8);
+      // Node's own metrics describe the process that answered, once, not a sum.
+      assert.equal(text.split('\n').filter((row) => row.startsWith('process_resident_memory_bytes ')).length, 1);
+    }
+  });
+
+  it('a receiver that stops leaves the sum at once', async () => {
+    await ensureStopped(receivers[1]);
+    const text = (await request(`${urls[0]}/metrics`)).text;
+    assert.equal(sample(text, 'activityd_receiver_processes'), 1);
+  });
+});
