@@ -1,8 +1,9 @@
-/** Koa binding of the admin API under /api/v1: every route of the table, plus openapi.json, behind ADMIN_TOKEN. */
+/** Koa binding of the admin API under /api/v1: every route of the table, plus openapi.json, behind the admin token. */
 import type { Context, Middleware, Next } from 'koa';
 import type { Db } from '../store/db';
 import { loggablePath, Logger } from '../log';
 import { checkAdmin } from './adminAuth';
+import type { AdminCredential } from './adminCredential';
 import { ADMIN_ROUTES } from './routeTable';
 import { buildOpenApi } from './openapi';
 import { answerRoute, Query } from './params';
@@ -19,9 +20,9 @@ export const ADMIN_PREFIX = '/api/v1';
 
 export const OPENAPI_ROUTE: TableRoute = { method: 'get', path: '/openapi.json', access: 'admin' };
 
-export function adminGuard(adminToken: string, log: Logger): Middleware {
+export function adminGuard(credential: AdminCredential, log: Logger): Middleware {
   return async (ctx: Context, next: Next) => {
-    const refusal = checkAdmin(adminToken, ctx.get('authorization'));
+    const refusal = await checkAdmin(credential, ctx.get('authorization'));
     if (refusal) {
       log.warn({ path: loggablePath(ctx.path), reason: refusal.reason }, 'admin request refused');
       return sendResult(ctx, refusal.result);
@@ -30,9 +31,9 @@ export function adminGuard(adminToken: string, log: Logger): Middleware {
   };
 }
 
-export function adminRoutes(deps: { db: Db; adminToken: string; log: Logger }): Router {
+export function adminRoutes(deps: { db: Db; adminCredential: AdminCredential; log: Logger }): Router {
   const router = exactRouter(ADMIN_PREFIX);
-  const guard = adminGuard(deps.adminToken, deps.log);
+  const guard = adminGuard(deps.adminCredential, deps.log);
   const openapi = buildOpenApi();
   mountRoutes(router, [OPENAPI_ROUTE], guard, () => (ctx) => sendResult(ctx, { status: 200, body: openapi }));
   mountRoutes(router, ADMIN_ROUTES, guard, (route) => async (ctx) => {

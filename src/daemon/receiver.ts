@@ -6,6 +6,7 @@ import type { Config } from '../../config';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { startTenantDirectory } from '../tenants/directory';
+import { startAdminCredential } from '../admin/adminCredential';
 import { createApp } from './receiverApp';
 import { listen } from '../http/listen';
 import type { DeliveryOutbox } from '../queue/deliveryOutbox';
@@ -43,7 +44,8 @@ export interface ReceiverParts {
 
 export async function startReceiver(config: Config, db: Db, log: Logger, { handle, registry, deliveries }: ReceiverParts): Promise<RunningReceiver> {
   const tenants = await startTenantDirectory(db, config.TENANT_REFRESH_MS, log);
-  if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the admin API under /api/v1 and the board at /admin/queues answer 401 to every request');
+  const adminCredential = await startAdminCredential(config.ADMIN_TOKEN, db, config.TENANT_REFRESH_MS, log);
+  if (config.ADMIN_TOKEN) log.info('ADMIN_TOKEN is set: the admin API and the board accept only it (it wins over a stored one)');
   const app = createApp({
     ingest: {
       tenants,
@@ -67,7 +69,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
     redis: handle.redis,
     queues: [handle.queue],
     registry,
-    adminToken: config.ADMIN_TOKEN,
+    adminCredential,
     maxBodyBytes: config.MAX_BODY_BYTES,
     log,
   });
@@ -82,6 +84,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
   continueOnlyWhenRead(server);
   const port = await startupStep(`the receiver cannot listen on ${config.HOST}:${config.PORT} (HOST, PORT)`, () => listen(server, config.PORT, config.HOST)).catch((error) => {
     tenants.stop();
+    adminCredential.stop();
     throw error;
   });
   log.info({ host: config.HOST, port }, 'receiver listening');
@@ -107,6 +110,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
       clearInterval(idleSweep);
       clearTimeout(deadline);
       tenants.stop();
+      adminCredential.stop();
     },
   };
 }

@@ -13,6 +13,7 @@ import { checkReadiness } from './readiness';
 import { answerErrors } from '../http/errorAnswers';
 import { discardUnreadBodies } from '../http/discardUnreadBody';
 import type { IngestDeps } from '../receive/ingestRequest';
+import type { AdminCredential } from '../admin/adminCredential';
 
 export interface AppDeps {
   ingest: IngestDeps;
@@ -20,7 +21,7 @@ export interface AppDeps {
   redis: RedisClient;
   queues: Queue[];
   registry: Registry;
-  adminToken: string;
+  adminCredential: AdminCredential;
   maxBodyBytes: number;
   log: Logger;
 }
@@ -49,9 +50,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(discardUnreadBodies(deps.maxBodyBytes));
   app.use(answerErrors(deps.log));
   const ingest = ingestRoutes(deps.ingest, deps.maxBodyBytes);
-  const admin = adminRoutes({ db: deps.db, adminToken: deps.adminToken, log: deps.log });
+  const admin = adminRoutes({ db: deps.db, adminCredential: deps.adminCredential, log: deps.log });
   const ops = opsRoutes(deps.registry, () => checkReadiness(deps.redis, deps.db));
-  app.use(boardMiddleware(deps.queues, deps.adminToken));
+  app.use(boardMiddleware(deps.queues, deps.adminCredential));
   app.use(ops.routes());
   app.use(ingest.routes()).use(ingest.allowedMethods());
   app.use(admin.routes()).use(admin.allowedMethods());
