@@ -4,7 +4,7 @@
  * with a message naming the setting. The table in docs/configuration.md is generated from this file
  * (`npm run docs:settings`), and a test fails when it is not current.
  */
-import { parseBoolean, parseDatabaseUrl, parseEnum, parseInteger, parseKey, parseRedisUrl, parseString, parseUrl, DatabaseTarget, RedisTarget } from './parsers';
+import { parseBoolean, parseDatabaseUrl, parseEnum, parseOptionalEnum, parseInteger, parseKey, parseRedisUrl, parseString, parseUrl, DatabaseTarget, RedisTarget } from './parsers';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -17,7 +17,8 @@ export const settings = {
   DATABASE_URL: { default: 'data/activityd.sqlite', parse: parseDatabaseUrl, doc: 'a SQLite file path or `sqlite://PATH` (its folder is made if the folder above it exists, as a new install\'s `data/`; a longer missing path is refused at start), or `postgres://user:pass@host:5432/db` (`?schema=NAME` optional)' },
   ADMIN_TOKEN: { default: '', parse: parseString({ allowEmpty: true, minLength: 16 }), doc: 'the admin token of the admin API and the board, at least 16 characters; set, it wins over the admin token made on first start (which is then not accepted); unset, `start` makes one if none is stored and prints it once (see [The admin token](cli.md#the-admin-token)). Read by `start` and `receiver`' },
   WORKER_CONCURRENCY: { default: '256', parse: parseInteger(1, 1000), doc: 'queue jobs one worker process handles at once; their events are written together (a single-event request is one job, so this bounds the batch size of such traffic); whatever this is, a worker holding `2 × BATCH_MAX_EVENTS` events takes no more jobs until some are written' },
-  LOG_LEVEL: { default: 'info', parse: parseEnum(LOG_LEVELS), doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`; logs are JSON lines (pino) on stdout' },
+  LOG_LEVEL: { default: 'info', parse: parseEnum(LOG_LEVELS), doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`; logs go to stdout (see `LOG_FORMAT`). Read by every process' },
+  LOG_FORMAT: { default: '', parse: parseOptionalEnum(['pretty', 'json'] as const, 'auto'), doc: '`json`: one JSON object per line (pino), for pm2, systemd and log shippers; `pretty`: readable lines (pino-pretty; coloured on a terminal); unset: `pretty` when stdout is a terminal, `json` otherwise. Tokens are redacted in both. Read by every process' },
   MAX_EVENT_BYTES: { default: '1048576', parse: parseInteger(256, 64 * 1024 * 1024), doc: 'largest accepted event, in bytes of JSON (1 MiB)' },
   MAX_BODY_BYTES: { default: '33554432', parse: parseInteger(1024, 1024 * 1024 * 1024), doc: 'largest accepted request body, in bytes after decompression (32 MiB); also the most bytes (as sent) of a refused body the receiver reads and drops after its answer, so the client sees the answer (see docs/http-api.md)' },
   MAX_EVENTS_PER_REQUEST: { default: '10000', parse: parseInteger(1, 1000000), doc: 'most events one request may hold; more is refused whole with `413` before any event is checked' },
