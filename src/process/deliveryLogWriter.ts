@@ -1,17 +1,15 @@
 /**
- * Moves delivery-log entries left in Redis (requests that queued no job, jobs that failed for good) into SQL in batches, and prunes
- * the log past DELIVERY_RETENTION_DAYS. Runs in every worker process; LPOP hands each record to one of them.
+ * Moves delivery-log entries left in Redis (requests that queued no job, jobs that failed for good) into SQL in
+ * batches (./retention.ts prunes the log). Runs in every worker process; LPOP hands each record to one of them.
  */
 import type { RedisClient } from '../queue/redis';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
-import { pruneDeliveries } from '../store/deliveryPruning';
 import { writeOutboxEntries } from './outboxEntries';
 import { deliveryListKey, OUTBOX_CONTEXT, OutboxEntry } from '../queue/deliveryOutbox';
 import { openText, SealedPayloadError } from '../sealing';
 
 const DRAIN_EVERY_MS = 1000;
-const PRUNE_EVERY_MS = 60 * 60 * 1000;
 const BATCH = 500;
 
 export interface DeliveryLogWriter {
@@ -22,11 +20,10 @@ export interface DeliveryLogWriter {
 
 export interface DeliveryLogOptions {
   prefix: string;
-  retentionDays: number;
   encryptionKey?: Buffer;
 }
 
-export function startDeliveryLogWriter(redis: RedisClient, db: Db, { prefix, retentionDays, encryptionKey }: DeliveryLogOptions, log: Logger): DeliveryLogWriter {
+export function startDeliveryLogWriter(redis: RedisClient, db: Db, { prefix, encryptionKey }: DeliveryLogOptions, log: Logger): DeliveryLogWriter {
   const key = deliveryListKey(prefix);
   /** An entry that does not open (no key, or another one) is dropped with a warning: kept, it would block the list for good. */
   const readEntries = (raw: string[]): OutboxEntry[] =>
@@ -56,21 +53,13 @@ export function startDeliveryLogWriter(redis: RedisClient, db: Db, { prefix, ret
   }
 
   const drain = () => (running ??= drainOnce().finally(() => (running = undefined)));
-  const prune = async () => {
-    const removed = await pruneDeliveries(db, Date.now() - retentionDays * 24 * 60 * 60 * 1000);
-    if (removed > 0) log.info({ removed, retentionDays }, 'pruned the delivery log');
-  };
   const drainTimer = setInterval(() => drain().catch((error: Error) => log.warn({ err: error }, 'could not write delivery log records yet')), DRAIN_EVERY_MS);
-  const pruneTimer = setInterval(() => prune().catch((error: Error) => log.warn({ err: error }, 'could not prune the delivery log')), PRUNE_EVERY_MS);
   drainTimer.unref();
-  pruneTimer.unref();
-  prune().catch((error: Error) => log.warn({ err: error }, 'could not prune the delivery log'));
 
   return {
     drain,
     async stop() {
       clearInterval(drainTimer);
-      clearInterval(pruneTimer);
       await drain().catch((error: Error) => log.warn({ err: error }, 'delivery log records left in Redis for the next worker'));
     },
   };
