@@ -33,6 +33,12 @@ export function parseEnum<T extends string>(allowed: readonly T[]) {
   };
 }
 
+/** One of `allowed`, or `unset` when the value is empty. */
+export function parseOptionalEnum<T extends string, U extends string>(allowed: readonly T[], unset: U) {
+  const parse = parseEnum(allowed);
+  return (raw: string): T | U => (raw.trim() === '' ? unset : parse(raw));
+}
+
 export function parseBoolean(raw: string): boolean {
   const value = raw.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(value)) return true;

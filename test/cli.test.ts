@@ -26,6 +26,7 @@ async function snapshot(db: Db, env: TestEnv) {
   try {
     return {
       tenants: await db('tenants').orderBy('id'),
+      adminToken: await db('admin_token').select('*'),
       migrations: await db('knex_migrations').orderBy('id'),
       records: await Promise.all(['companies', 'assets', 'projects', 'end_users', 'activities'].map((table) => countRows(db, table))),
       redisKeys: (await redis.keys(`{${env.env.QUEUE_PREFIX}}:*`)).sort(),
@@ -90,6 +91,7 @@ describe('cli: --help', () => {
         ['tenant', 'create', '-h', 'acme'],
         ['tenant', 'disable', tenantId, '--help'],
         ['tenant', 'rotate-token', tenantId, '-h'],
+        ['admin-token', 'rotate', '--help'],
         ['tenant', 'set', tenantId, 'autoCreateCompanies=false', '--help'],
         ['failed', 'discard', '--all', '--help'],
         ['import', 'companies', file, '--tenant', tenantId, '--help'],
@@ -99,7 +101,7 @@ describe('cli: --help', () => {
         const verb = VERBS.filter((candidate) => candidate.words.every((word, index) => result.args[index] === word)).sort((a, b) => b.words.length - a.words.length)[0];
         assertVerbHelp(verb, result);
       }
-      assert.deepEqual(await snapshot(db, env), before, 'no tenant made, disabled, rotated or changed, no migration, no record, no queue key');
+      assert.deepEqual(await snapshot(db, env), before, 'no tenant made, disabled, rotated or changed, no admin token made or rotated, no migration, no record, no queue key');
     });
 
     it('`activityd --help` lists every verb, and each group\'s --help lists its verbs; all exit 0', async () => {

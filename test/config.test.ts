@@ -36,6 +36,7 @@ describe('config', () => {
       [{ REDIS_URL: 'http://x' }, /REDIS_URL must be a redis:\/\/, rediss:\/\/, redis-sentinel:\/\/HOST:PORT,...\/MASTER or redis-cluster:\/\/HOST:PORT,... URL/],
       [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be a file path, a sqlite:\/\/ URL or a postgres:\/\/ URL/],
       [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
+      [{ LOG_FORMAT: 'yaml' }, /LOG_FORMAT must be one of pretty, json, got "yaml"/],
       [{ ADMIN_TOKEN: 'short' }, /ADMIN_TOKEN must be at least 16 characters/],
       [{ TENANT_REFRESH_MS: '10000' }, /TENANT_REFRESH_MS must be between 100 and 5000/],
       [{ QUEUE_PREFIX: 'has space' }, /QUEUE_PREFIX must match/],

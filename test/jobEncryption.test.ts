@@ -141,4 +141,21 @@ describe('job encryption at rest in Redis (JOB_ENCRYPTION_KEY)', function () {
     assert.equal(await retried.exited, 0, retried.output());
     await waitFor('stored', async () => (await countRows(db, 'activities', { insert_id: 'sealed-1' })) === 1);
   });
+
+  it('a refused request\'s delivery record that a worker cannot open (no key) is kept in Redis, not dropped, and written once a worker with the key runs', async () => {
+    await Promise.all(children.splice(0).map(ensureStopped));
+    const keyless = spawnActivityd(['worker'], { ...env.env, LOG_LEVEL: 'info' });
+    children.push(keyless);
+    await keyless.waitForOutput(CONSUMING);
+    assert.equal((await post(`${sealing.baseUrl}/analytics/${tenant.token}`, [{ externalId: 'p-6', action: 'x', date: 'kept-marker-6' }])).status, 400);
+    await keyless.waitForOutput(/delivery log records sealed with a JOB_ENCRYPTION_KEY this worker does not have/);
+    const recorded = async () => (await db('deliveries').where({ tenant_id: tenant.id }).select('rejected')).some((row: { rejected: string }) => row.rejected.includes('kept-marker-6'));
+    assert.equal(await recorded(), false);
+    await ensureStopped(keyless);
+    assert.match(await everythingInRedis(env.env.REDIS_URL, env.env.QUEUE_PREFIX), /:deliveries:unopened\naes256gcm:/, 'kept in Redis, still sealed');
+
+    const keyed = spawnActivityd(['worker'], { ...env.env, JOB_ENCRYPTION_KEY: key, LOG_LEVEL: 'info' });
+    children.push(keyed);
+    await waitFor('the refused request in the delivery log', recorded);
+  });
 });

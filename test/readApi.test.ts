@@ -127,6 +127,6 @@ describe('read API without ADMIN_TOKEN', () => {
   it('answers 401 and says why', async () => {
     const reply = await request(`${daemon.baseUrl}/api/v1/tenants/1/endusers`, { headers: { authorization: 'Bearer anything-at-all-here' } });
     assert.equal(reply.status, 401);
-    assert.equal(reply.body.error, 'the admin API is off: ADMIN_TOKEN is not set');
+    assert.equal(reply.body.error, 'the admin API is off: no admin token exists: set ADMIN_TOKEN or run "activityd admin-token rotate"');
   });
 });

@@ -1,8 +1,9 @@
-/** Koa binding of the admin API under /api/v1: every route of the table behind ADMIN_TOKEN, and openapi.json for anyone (it holds no secret). */
+/** Koa binding of the admin API under /api/v1: every route of the table behind the admin token, and openapi.json for anyone (it holds no secret). */
 import type { Context, Middleware, Next } from 'koa';
 import type { Db } from '../store/db';
 import { loggablePath, Logger } from '../log';
 import { checkAdmin } from './adminAuth';
+import type { AdminCredential } from './adminCredential';
 import { ADMIN_ROUTES } from './routeTable';
 import { buildOpenApi } from './openapi';
 import { answerRoute, Query } from './params';
@@ -26,9 +27,9 @@ export const OPENAPI_ROUTE: DocumentedRoute = {
   doc: { summary: 'This document: every route, its parameters, body and answers', responses: { 200: reply('OpenAPI 3.1', Type.Object({ openapi: Type.Literal('3.1.0') }, { additionalProperties: true })) } },
 };
 
-export function adminGuard(adminToken: string, log: Logger): Middleware {
+export function adminGuard(credential: AdminCredential, log: Logger): Middleware {
   return async (ctx: Context, next: Next) => {
-    const refusal = checkAdmin(adminToken, ctx.get('authorization'));
+    const refusal = await checkAdmin(credential, ctx.get('authorization'));
     if (refusal) {
       log.warn({ path: loggablePath(ctx.path), reason: refusal.reason }, 'admin request refused');
       return sendResult(ctx, refusal.result);
@@ -38,9 +39,9 @@ export function adminGuard(adminToken: string, log: Logger): Middleware {
 }
 
 /** `receiverRoutes`: the other routes the receiver mounts, for openapi.json. */
-export function adminRoutes(deps: { db: Db; adminToken: string; log: Logger; receiverRoutes: readonly DocumentedRoute[] }): Router {
+export function adminRoutes(deps: { db: Db; adminCredential: AdminCredential; log: Logger; receiverRoutes: readonly DocumentedRoute[] }): Router {
   const router = exactRouter(ADMIN_PREFIX);
-  const guard = adminGuard(deps.adminToken, deps.log);
+  const guard = adminGuard(deps.adminCredential, deps.log);
   const openapi = buildOpenApi(ADMIN_PREFIX, OPENAPI_ROUTE, deps.receiverRoutes);
   mountRoutes(router, [OPENAPI_ROUTE], guard, () => (ctx) => sendResult(ctx, { status: 200, body: openapi }));
   mountRoutes(router, ADMIN_ROUTES, guard, (route) => async (ctx) => {

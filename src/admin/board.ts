@@ -1,6 +1,6 @@
 /**
  * Bull Board at /admin/queues over every queue the daemon uses, behind the admin credential: HTTP Basic with
- * ADMIN_TOKEN as the password (any user name) or "Authorization: Bearer ADMIN_TOKEN". Only the routes of
+ * the admin token (ADMIN_TOKEN or the stored one) as the password (any user name) or "Authorization: Bearer TOKEN". Only the routes of
  * BOARD_ROUTES, spelled exactly, reach it; any other request under the board's path, in any spelling, is checked
  * for the credential and then refused.
  */
@@ -9,7 +9,7 @@ import type { Queue } from 'bullmq';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
-import { secretsEqual } from '../tenants/tokens';
+import { AdminCheck, AdminCredential, NO_ADMIN_TOKEN } from './adminCredential';
 import { bearerToken } from '../http/bearerToken';
 import { BOARD_ROUTES, unexpectedParam } from './boardRoutes';
 import { exactRouter, mountRoutes } from '../http/routeAccess';
@@ -27,10 +27,9 @@ function basicPassword(authorization: string | undefined): string | undefined {
   return colon < 0 ? undefined : decoded.slice(colon + 1);
 }
 
-export function boardAuthorized(adminToken: string, authorization: string | undefined): boolean {
-  if (!adminToken) return false;
+export async function boardAuthorized(credential: AdminCredential, authorization: string | undefined): Promise<AdminCheck> {
   const given = basicPassword(authorization) ?? bearerToken(authorization);
-  return given !== undefined && secretsEqual(given, adminToken);
+  return given === undefined ? 'wrong' : credential.check(given);
 }
 
 function safeDecode(path: string): string {
@@ -47,14 +46,12 @@ export function underBoardPath(path: string): boolean {
   return canonical === BOARD_PATH || canonical.startsWith(`${BOARD_PATH}/`);
 }
 
-function boardGuard(adminToken: string): Middleware {
+function boardGuard(credential: AdminCredential): Middleware {
   return async (ctx: Context, next: Next) => {
-    if (!adminToken) return sendResult(ctx, errorResult(401, 'the board is off: ADMIN_TOKEN is not set'));
-    if (!boardAuthorized(adminToken, ctx.get('authorization'))) {
-      return sendResult(
-        ctx,
-        errorResult(401, 'the board needs HTTP Basic with ADMIN_TOKEN as the password, or Authorization: Bearer ADMIN_TOKEN', { 'WWW-Authenticate': 'Basic realm="activityd board", charset="UTF-8"' }),
-      );
+    const verdict = await boardAuthorized(credential, ctx.get('authorization'));
+    if (verdict !== 'ok') {
+      const why = verdict === 'none' ? `the board is off: ${NO_ADMIN_TOKEN}` : 'the board needs HTTP Basic with the admin token as the password, or Authorization: Bearer with the admin token';
+      return sendResult(ctx, errorResult(401, why, { 'WWW-Authenticate': 'Basic realm="activityd board", charset="UTF-8"' }));
     }
     await next();
   };
@@ -63,12 +60,12 @@ function boardGuard(adminToken: string): Middleware {
 const notOffered = (ctx: Context) =>
   sendResult(ctx, errorResult(403, `${ctx.method} ${ctx.path.slice(0, 200)} is not offered: the board shows queues and jobs, and retries and promotes jobs; it does not add, remove, clean, empty, pause or change them`));
 
-export function boardMiddleware(queues: Queue[], adminToken: string): Middleware {
+export function boardMiddleware(queues: Queue[], credential: AdminCredential): Middleware {
   const serverAdapter = new KoaAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({ queues: queues.map((queue) => new BullMQAdapter(queue)), serverAdapter, options: { uiConfig: { boardTitle: 'activityd' } } });
   const board = serverAdapter.registerPlugin();
-  const guard = boardGuard(adminToken);
+  const guard = boardGuard(credential);
   // Full paths rather than a router prefix: the router cannot prefix the board's own root, "".
   const router = exactRouter();
   mountRoutes(router, BOARD_ROUTES.map((route) => ({ ...route, path: BOARD_PATH + route.path })), guard, (route) => async (ctx, next) => {

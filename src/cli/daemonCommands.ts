@@ -23,7 +23,7 @@ export const daemonVerbs: Verb[] = [
   daemonVerb(
     'start',
     'receiver and worker in one process',
-    'Migrates the database first, and creates tenant "default" if there is no tenant yet (printing its token once).',
+    'Migrates the database first, creates tenant "default" if there is no tenant yet, and, unless ADMIN_TOKEN is set, the admin token of the board and the admin API if none is stored (printing each token once, with its URLs).',
   ),
   daemonVerb('receiver', 'the HTTP receiver only', 'The database schema must be current (run "activityd migrate" first).'),
   daemonVerb('worker', 'the queue worker only', 'The database schema must be current (run "activityd migrate" first).'),

@@ -4,6 +4,7 @@ import { tenantVerbs } from './tenantCommands';
 import { statusVerbs } from './statusCommand';
 import { failedVerbs } from './failedCommands';
 import { importVerbs } from './importCommand';
+import { adminTokenVerbs } from './adminTokenCommand';
 import type { Verb } from './verb';
 
-export const VERBS: Verb[] = [...daemonVerbs, ...tenantVerbs, ...statusVerbs, ...failedVerbs, ...importVerbs];
+export const VERBS: Verb[] = [...daemonVerbs, ...tenantVerbs, ...adminTokenVerbs, ...statusVerbs, ...failedVerbs, ...importVerbs];

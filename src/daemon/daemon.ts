@@ -11,6 +11,7 @@ import { startReceiver, RunningReceiver } from './receiver';
 import { startIngestWorker, IngestWorker } from '../process/ingestWorker';
 import { startDeliveryLogWriter, DeliveryLogWriter } from '../process/deliveryLogWriter';
 import { startStatisticsKeeper, StatisticsKeeper } from '../process/statisticsKeeper';
+import { startRetention, Retention } from '../process/retention';
 import { startOpsServer, OpsServer } from './opsServer';
 import { queuePrefix } from '../queue/ingestQueue';
 import { createDeliveryOutbox } from '../queue/deliveryOutbox';
@@ -41,6 +42,7 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
   let worker: IngestWorker | undefined;
   let deliveryLog: DeliveryLogWriter | undefined;
   let statistics: StatisticsKeeper | undefined;
+  let retention: Retention | undefined;
   let ops: OpsServer | undefined;
   const stop = async (timeoutMs: number, step: StopStep = () => undefined) => {
     const deadline = Date.now() + timeoutMs;
@@ -50,6 +52,8 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
     await worker?.close(Math.max(0, deadline - Date.now()));
     step('writing the delivery log');
     await deliveryLog?.stop();
+    step('pruning what is past its retention');
+    await retention?.stop();
     step('refreshing planner statistics');
     await statistics?.stop();
     step('closing the metrics server');
@@ -63,7 +67,8 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
     if (role !== 'worker') receiver = await startReceiver(config, db, log, { handle, registry, deliveries });
     if (role !== 'receiver') {
       worker = await startIngestWorker(config, db, log, registry, deliveries);
-      deliveryLog = startDeliveryLogWriter(handle.redis, db, { prefix: queuePrefix(config), retentionDays: config.DELIVERY_RETENTION_DAYS, encryptionKey: config.JOB_ENCRYPTION_KEY }, log);
+      deliveryLog = startDeliveryLogWriter(handle.redis, db, { prefix: queuePrefix(config), encryptionKey: config.JOB_ENCRYPTION_KEY }, log);
+      retention = startRetention(db, { deliveries: config.DELIVERY_RETENTION_DAYS, activities: config.ACTIVITY_RETENTION_DAYS }, log);
       statistics = startStatisticsKeeper(db, log);
     }
     if (role === 'worker' && config.WORKER_METRICS_PORT !== 0) {

@@ -7,6 +7,7 @@ import type { Config } from '../../config';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { startTenantDirectory } from '../tenants/directory';
+import { startAdminCredential } from '../admin/adminCredential';
 import { createApp } from './receiverApp';
 import { listen } from '../http/listen';
 import type { DeliveryOutbox } from '../queue/deliveryOutbox';
@@ -56,7 +57,8 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
   const tenants = await startTenantDirectory(db, config.TENANT_REFRESH_MS, log);
   const receiverRegistry = new Registry();
   const metrics = shareMetrics(handle.redis, queuePrefix(config), receiverRegistry, registry);
-  if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the admin API under /api/v1 and the board at /admin/queues answer 401 to every request');
+  const adminCredential = await startAdminCredential(config.ADMIN_TOKEN, db, config.TENANT_REFRESH_MS, log);
+  if (config.ADMIN_TOKEN) log.info('ADMIN_TOKEN is set: the admin API and the board accept only it (it wins over a stored one)');
   const app = createApp({
     ingest: {
       tenants,
@@ -80,7 +82,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
     redis: handle.redis,
     queues: [handle.queue],
     metrics,
-    adminToken: config.ADMIN_TOKEN,
+    adminCredential,
     maxBodyBytes: config.MAX_BODY_BYTES,
     log,
   });
@@ -96,6 +98,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
   const port = await startupStep(`the receiver cannot listen on ${config.HOST}:${config.PORT} (HOST, PORT)`, () => listen(server, config.PORT, config.HOST)).catch((error) => {
     tenants.stop();
     void metrics.stop();
+    adminCredential.stop();
     throw error;
   });
   log.info({ host: config.HOST, port }, 'receiver listening');
@@ -124,6 +127,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
       clearTimeout(deadline);
       tenants.stop();
       await metrics.stop();
+      adminCredential.stop();
     },
   };
 }

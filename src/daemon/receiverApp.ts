@@ -12,6 +12,7 @@ import { checkReadiness } from './readiness';
 import { answerErrors } from '../http/errorAnswers';
 import { discardUnreadBodies } from '../http/discardUnreadBody';
 import type { IngestDeps } from '../receive/ingestRequest';
+import type { AdminCredential } from '../admin/adminCredential';
 
 export interface AppDeps {
   ingest: IngestDeps;
@@ -19,7 +20,7 @@ export interface AppDeps {
   redis: RedisClient;
   queues: Queue[];
   metrics: MetricsText;
-  adminToken: string;
+  adminCredential: AdminCredential;
   maxBodyBytes: number;
   log: Logger;
 }
@@ -48,9 +49,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(discardUnreadBodies(deps.maxBodyBytes));
   app.use(answerErrors(deps.log));
   const ingest = ingestRoutes(deps.ingest, deps.maxBodyBytes);
-  const admin = adminRoutes({ db: deps.db, adminToken: deps.adminToken, log: deps.log, receiverRoutes: [...INGEST_ROUTES, ...OPS_ROUTES] });
+  const admin = adminRoutes({ db: deps.db, adminCredential: deps.adminCredential, log: deps.log, receiverRoutes: [...INGEST_ROUTES, ...OPS_ROUTES] });
   const ops = opsRoutes(deps.metrics, () => checkReadiness(deps.redis, deps.db));
-  app.use(boardMiddleware(deps.queues, deps.adminToken));
+  app.use(boardMiddleware(deps.queues, deps.adminCredential));
   app.use(ops.routes());
   app.use(ingest.routes()).use(ingest.allowedMethods());
   app.use(admin.routes()).use(admin.allowedMethods());

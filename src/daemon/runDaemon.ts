@@ -5,6 +5,8 @@ import { openDatabase } from '../store/db';
 import { assertSchemaCurrent, migrateToLatest } from '../store/migrate';
 import { startDaemon } from './daemon';
 import { createDefaultTenantIfEmpty, DefaultTenant, firstStartMessage } from './defaultTenant';
+import { adminTokenMessage } from './adminTokenBanner';
+import { createAdminTokenIfNone } from '../admin/adminCredential';
 import { announceReady, stopOnSignals } from './signals';
 import { describeDatabase, startupStep } from './startupFailure';
 
@@ -15,6 +17,7 @@ export async function runDaemon(config: Config, role: DaemonRole): Promise<void>
   const database = `the database (${describeDatabase(config.DATABASE_URL)}, DATABASE_URL)`;
   const db = await startupStep(`${database} cannot be opened`, () => openDatabase(config));
   let defaultTenant: DefaultTenant | undefined;
+  let adminToken: string | undefined;
   try {
     await startupStep(`${database} is not usable`, async () => {
       if (role !== 'start') return assertSchemaCurrent(db);
@@ -22,6 +25,8 @@ export async function runDaemon(config: Config, role: DaemonRole): Promise<void>
       if (applied.length > 0) log.info({ applied }, 'database migrated');
     });
     if (role === 'start') defaultTenant = await createDefaultTenantIfEmpty(db, config);
+    // Of several processes starting at once on one database, only the one whose row went in shows a token.
+    if (role === 'start' && !config.ADMIN_TOKEN) adminToken = await createAdminTokenIfNone(db);
   } catch (error) {
     await db.destroy();
     throw error;
@@ -36,13 +41,18 @@ export async function runDaemon(config: Config, role: DaemonRole): Promise<void>
     step('closing the database');
     await db.destroy();
   });
-  // The token is shown once, so it is shown even when the start fails (with the port asked for, then).
-  const showToken = (port: number) => defaultTenant && process.stdout.write(firstStartMessage(defaultTenant, config, port) + '\n');
+  // Tokens are shown once, so they are shown even when the start fails (with the port asked for, then).
+  const showToken = (port: number) => {
+    if (defaultTenant) process.stdout.write(firstStartMessage(defaultTenant, config, port) + '\n');
+    if (adminToken) process.stdout.write(adminTokenMessage(adminToken, config, port) + '\n');
+  };
   const daemon = await starting.catch(async (error) => {
     showToken(config.PORT);
     await db.destroy();
     throw error;
   });
   showToken(daemon.receiverPort ?? config.PORT);
+  // After any token message: a watcher (pm2, a test) that sees this line has seen everything the start prints.
+  log.info('ready');
   announceReady();
 }

@@ -30,6 +30,11 @@ export function deliveryListKey(prefix: string): string {
   return `${prefix}:deliveries`;
 }
 
+/** Where a worker puts records it cannot open (sealed, and it has no key or another one) until one that can writes them. */
+export function unopenedDeliveryListKey(prefix: string): string {
+  return `${prefix}:deliveries:unopened`;
+}
+
 export interface DeliveryOutbox {
   record(record: DeliveryRecord): void;
   failed(delivery: JobDelivery, insertIds: string[], error: string): void;

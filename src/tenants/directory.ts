@@ -7,6 +7,7 @@ import type { Logger } from '../log';
 import { loadTenantCredentials, TenantCredential } from './tenantAccounts';
 import { hashToken } from './tokens';
 import type { TenantSettings } from './settings';
+import { startReloadingValue } from '../reloadingValue';
 
 export type TokenCheck =
   | { status: 'ok'; tenantId: number; settings: TenantSettings }
@@ -35,41 +36,9 @@ function tokensOf(credentials: TenantCredential[]): Map<string, KnownToken> {
 }
 
 export async function startTenantDirectory(db: Db, refreshMs: number, log: Logger): Promise<TenantDirectory> {
-  let byTokenHash: Map<string, KnownToken> | undefined;
-  let inFlight: Promise<void> | undefined;
-  let next: Promise<void> | undefined;
-
-  function reload(): Promise<void> {
-    inFlight ??= loadTenantCredentials(db)
-      .then((credentials) => {
-        byTokenHash = tokensOf(credentials);
-      })
-      .catch((error: Error) => {
-        log.error({ err: error }, 'could not reload tenants; keeping the last known list');
-      })
-      .finally(() => {
-        inFlight = undefined;
-      });
-    return inFlight;
-  }
-
-  /**
-   * A reload that starts after the caller asked, so a tenant made anywhere just before its first request is seen.
-   * A reload already running may have read the tenants too early: every request arriving meanwhile waits for the one
-   * that follows it, together. So unknown tokens, however many, cost at most one query at a time.
-   */
-  function reloadStartedNow(): Promise<void> {
-    if (!inFlight) return reload();
-    next ??= inFlight.then(() => {
-      next = undefined;
-      return reload();
-    });
-    return next;
-  }
-
-  await reload();
-  const timer = setInterval(reload, refreshMs);
-  timer.unref();
+  const tokens = await startReloadingValue(async () => tokensOf(await loadTenantCredentials(db)), refreshMs, (error) =>
+    log.error({ err: error }, 'could not reload tenants; keeping the last known list'),
+  );
 
   function verdict(known: KnownToken | undefined): TokenCheck {
     // A replaced token's grace ends at its time in every receiver, whenever each last reloaded.
@@ -81,13 +50,14 @@ export async function startTenantDirectory(db: Db, refreshMs: number, log: Logge
   return {
     async check(token) {
       const tokenHash = hashToken(token);
-      if (byTokenHash?.has(tokenHash)) return verdict(byTokenHash.get(tokenHash));
-      await reloadStartedNow();
-      if (!byTokenHash) return { status: 'unavailable' };
-      return verdict(byTokenHash.get(tokenHash));
+      const known = tokens.current()?.get(tokenHash);
+      if (known) return verdict(known);
+      // A tenant made anywhere just before its first request is seen.
+      await tokens.reloadStartedNow();
+      const reloaded = tokens.current();
+      if (!reloaded) return { status: 'unavailable' };
+      return verdict(reloaded.get(tokenHash));
     },
-    stop() {
-      clearInterval(timer);
-    },
+    stop: tokens.stop,
   };
 }
