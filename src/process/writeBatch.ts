@@ -96,7 +96,7 @@ async function writeTenantEvents(trx: Knex.Transaction, tenantId: number, pendin
   const kept: PendingEvent[] = [];
   const filtered = new Map<string, number>();
   for (const item of pending) {
-    if (item.event.kind !== 'identify' && !settings.keepsAction(item.event.action)) {
+    if (item.event.kind === undefined && !settings.keepsAction(item.event.action)) {
       outcomes[item.entryIndex][item.eventIndex] = 'filtered';
       filtered.set(item.event.action, (filtered.get(item.event.action) ?? 0) + 1);
     } else {
@@ -115,7 +115,7 @@ function* recordKeys(items: PendingEvent[]): Generator<string> {
   for (const { event } of items) {
     if (event.externalId !== undefined) yield `externalId:${event.externalId}`;
     if (event.email !== undefined) yield `email:${event.email}`;
-    if (event.kind !== 'identify') yield `insertId:${event.insertId}`;
+    if (event.kind === undefined) yield `insertId:${event.insertId}`;
     if (event.companyExternalId !== undefined) yield `company:${event.companyExternalId}`;
     if (event.assetExternalId !== undefined) yield `asset:${event.assetExternalId}`;
     if (event.projectExternalId !== undefined) yield `project:${event.projectExternalId}`;
@@ -155,6 +155,10 @@ async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, setting
   const learned = new Set<string>();
   for (const item of fresh) {
     const { event } = item;
+    if (event.kind === 'groupidentify') {
+      outcomes[item.entryIndex][item.eventIndex] = 'identified';
+      continue;
+    }
     const identify = event.kind === 'identify';
     const user = await resolveEndUser(trx, tenantId, known, event, { overwrite: identify, now });
     const companyId = await companyOfEvent(trx, tenantId, event, user, { namedCompanies, domainCompanies, learned }, now);
@@ -173,11 +177,11 @@ async function tenantSettings(trx: Knex.Transaction, tenantId: number): Promise<
 
 /** Marks events whose insertId is already stored (or repeated within the batch) as duplicates; returns the rest. Identify events store nothing, so they always apply. */
 async function withoutStoredInsertIds(trx: Knex.Transaction, tenantId: number, kept: PendingEvent[], outcomes: EventOutcome[][]): Promise<PendingEvent[]> {
-  const insertIds = [...new Set(kept.filter(({ event }) => event.kind !== 'identify').map(({ event }) => event.insertId))];
+  const insertIds = [...new Set(kept.filter(({ event }) => event.kind === undefined).map(({ event }) => event.insertId))];
   const seen = await storedInsertIds(trx, tenantId, insertIds);
   const fresh: PendingEvent[] = [];
   for (const item of kept) {
-    if (item.event.kind === 'identify') {
+    if (item.event.kind !== undefined) {
       fresh.push(item);
       continue;
     }
