@@ -39,7 +39,7 @@ export const settings = {
   DB_POOL_MAX: { default: '10', parse: parseInteger(1, 1000), doc: 'PostgreSQL: connections per process' },
   SHUTDOWN_TIMEOUT_MS: { default: '30000', parse: parseInteger(100, 3600000), doc: 'on SIGINT/SIGTERM, the longest a stop takes, whatever Redis or the database are doing: in-flight requests and jobs get nine tenths of it to finish before the rest is handed back to the queue; a stop not done by then says what it could not finish and exits 1. Read by `start`, `receiver` and `worker`' },
   WORKER_METRICS_PORT: { default: '9464', parse: parseInteger(0, 65535), doc: 'port of `/metrics`, `/healthz` and `/readyz` of a worker process started on its own (`activityd worker`); pm2 instance N listens on this port + N; `0`: off' },
-  DELIVERY_RETENTION_DAYS: { default: '14', parse: parseInteger(1, 3650), doc: 'days the delivery log keeps each request; workers prune older ones hourly' },
+  DELIVERY_RETENTION_DAYS: { default: '14', parse: parseInteger(1, 3650), doc: 'days the delivery log keeps each request, and an identify event\'s insert id is remembered (a redelivery within them applies nothing); workers prune older ones hourly' },
   JOB_ENCRYPTION_KEY: { default: '', parse: parseKey, doc: 'base64 of 32 random bytes (`openssl rand -base64 32`): job payloads and delivery records in Redis are encrypted with AES-256-GCM (see [Encrypting what Redis holds](operations.md#encrypting-what-redis-holds)); unset: plain JSON' },
   CREATE_DEFAULT_TENANT: { default: 'true', parse: parseBoolean, doc: 'whether `start` creates tenant `default` in a database without tenants' },
 } as const;

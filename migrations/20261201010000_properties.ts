@@ -25,6 +25,8 @@ export async function up(knex: Knex): Promise<void> {
     table.string('insert_id', 255).notNullable();
     table.bigInteger('applied_at').notNullable();
     table.primary(['tenant_id', 'insert_id']);
+    // Pruned with the delivery log (DELIVERY_RETENTION_DAYS).
+    table.index(['applied_at']);
   });
 }
 

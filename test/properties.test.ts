@@ -5,13 +5,16 @@
  * filters them.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { waitFor, countRows, ADMIN_TOKEN, TEST_DATABASE_NAME } from './support/testEnv';
 import { newTenant, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
-import { useDaemon } from './support/fixtures';
+import { useDaemon, useStore } from './support/fixtures';
 import { settledDeliveries } from './support/settled';
 import { amplitudeExportEvent } from './fixtures/amplitudeExport';
-import { Db } from '../src/store/db';
+import { Db, schemaOf } from '../src/store/db';
+import { parseProperties, pruneAppliedUpdates } from '../src/store/properties';
+import { migrateToLatest } from '../src/store/migrate';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const BROWSER_SDK = { library: 'amplitude-ts/2.11.1', platform: 'Web', os_name: 'Chrome', os_version: '131', device_model: 'Macintosh', language: 'en-US', ip: '$remote' };
@@ -76,6 +79,10 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
     const again = await sendAmplitude([identify, event]);
     assert.deepEqual(again.outcomes, { stored: 0, duplicate: 2, filtered: 0, identified: 0, failed: 0, pending: 0 });
     assert.deepEqual(await propertiesOf('r'), { credits: 6 });
+    // Past DELIVERY_RETENTION_DAYS the identify's insert id is forgotten, with its request in the delivery log.
+    await pruneAppliedUpdates(db, Date.now() + 1);
+    await sendAmplitude([identify]);
+    assert.deepEqual(await propertiesOf('r'), { credits: 11 });
   });
 
   it('a $groupidentify updates or creates its company, stores no activity, and one of another group type is ignored, saying so', async () => {
@@ -131,5 +138,23 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
     assert.equal(control.status, 400);
     assert.match(control.body.error, /control characters/);
     assert.equal((await bad('?propertyplan=x')).status, 400);
+  });
+});
+
+describe(`the properties migration converts an existing database (real ${TEST_DATABASE_NAME})`, () => {
+  let db: Db;
+  let tenantId: number;
+  useStore((parts) => ({ db, tenantId } = parts));
+
+  it('existing end users and companies get empty properties; the migration also goes down and up again', async () => {
+    const config = { directory: path.resolve(__dirname, '../migrations'), loadExtensions: ['.js'], tableName: 'knex_migrations', schemaName: schemaOf(db) };
+    const [, undone] = await db.migrate.down(config);
+    assert.deepEqual(undone.map((file: string) => path.basename(file, '.js')), ['20261201010000_properties']);
+    const [company] = await db('companies').insert({ tenant_id: tenantId, external_id: 'old-co', name: null, created_at: 1 }).returning('id');
+    await db('end_users').insert({ tenant_id: tenantId, external_id: 'old-user', email: null, name: null, company_id: company.id, created_at: 1, updated_at: 1 });
+    await migrateToLatest(db);
+    const user = await db('end_users').where({ tenant_id: tenantId, external_id: 'old-user' }).first('properties');
+    const converted = await db('companies').where({ tenant_id: tenantId, external_id: 'old-co' }).first('properties');
+    assert.deepEqual([parseProperties(user.properties), parseProperties(converted.properties)], [{}, {}]);
   });
 });

@@ -6,6 +6,7 @@ import type { RedisClient } from '../queue/redis';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { pruneDeliveries } from '../store/deliveryPruning';
+import { pruneAppliedUpdates } from '../store/properties';
 import { writeOutboxEntries } from './outboxEntries';
 import { deliveryListKey, OUTBOX_CONTEXT, OutboxEntry } from '../queue/deliveryOutbox';
 import { openText, SealedPayloadError } from '../sealing';
@@ -57,8 +58,11 @@ export function startDeliveryLogWriter(redis: RedisClient, db: Db, { prefix, ret
 
   const drain = () => (running ??= drainOnce().finally(() => (running = undefined)));
   const prune = async () => {
-    const removed = await pruneDeliveries(db, Date.now() - retentionDays * 24 * 60 * 60 * 1000);
+    const cutoff = Date.now() - retentionDays * 24 * 60 * 60 * 1000;
+    const removed = await pruneDeliveries(db, cutoff);
     if (removed > 0) log.info({ removed, retentionDays }, 'pruned the delivery log');
+    // Identify events are recognized as redelivered for as long as the log keeps their requests.
+    await pruneAppliedUpdates(db, cutoff);
   };
   const drainTimer = setInterval(() => drain().catch((error: Error) => log.warn({ err: error }, 'could not write delivery log records yet')), DRAIN_EVERY_MS);
   const pruneTimer = setInterval(() => prune().catch((error: Error) => log.warn({ err: error }, 'could not prune the delivery log')), PRUNE_EVERY_MS);

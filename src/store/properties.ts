@@ -3,7 +3,7 @@
  * one statement per table and batch; and the insert ids of identify events already applied.
  */
 import type { Knex } from 'knex';
-import { dialectOf } from './db';
+import { dialectOf, Db } from './db';
 import { inValues, insertRowsSkippingConflicts } from './manyValues';
 
 export type PropertiesTable = 'end_users' | 'companies';
@@ -47,4 +47,9 @@ export async function appliedInsertIds(trx: Knex.Transaction, tenantId: number, 
 export async function rememberApplied(trx: Knex.Transaction, tenantId: number, insertIds: string[], now: number): Promise<void> {
   const rows = insertIds.map((insertId) => ({ tenant_id: tenantId, insert_id: insertId, applied_at: now }));
   await insertRowsSkippingConflicts(trx, 'applied_updates', ['tenant_id', 'insert_id', 'applied_at'], rows, ['tenant_id', 'insert_id']);
+}
+
+/** Forgets identify insert ids applied before `cutoff`: a redelivery after that applies again. Returns how many went. */
+export async function pruneAppliedUpdates(db: Db, cutoff: number): Promise<number> {
+  return db('applied_updates').where('applied_at', '<', cutoff).delete();
 }
