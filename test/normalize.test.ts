@@ -211,6 +211,12 @@ describe('normalize: user and company properties', () => {
     assert.equal(event.action, '$groupidentify');
   });
 
+  it('takes a $groupidentify\'s group_properties for a company named by a top-level companyExternalId too', () => {
+    const { events } = normalizeBody({ event_type: '$groupidentify', companyExternalId: 'acme', group_properties: { $set: { tier: 'gold' } } }, options());
+    assert.equal(events[0].companyExternalId, 'acme');
+    assert.deepEqual(events[0].companyProperties, { $set: { tier: 'gold' } });
+  });
+
   it('accepts a $groupidentify of another group type, with no company to update', () => {
     const { events, rejected } = normalizeBody({ event_type: '$groupidentify', user_id: 'u', groups: { team: 't' }, group_properties: { $set: { size: 3 } } }, options());
     assert.deepEqual(rejected, []);

@@ -89,7 +89,7 @@ function groupCompany(raw: Record<string, unknown>, groupType: string, groupIden
   if (groupIdentify) {
     const properties = isPlainObject(raw.group_properties) ? raw.group_properties : undefined;
     const set = properties && isPlainObject(properties.$set) ? properties.$set : undefined;
-    return { field, value, name: set?.name ?? properties?.name, properties };
+    return { field, value, name: set?.name ?? properties?.name };
   }
   const properties = readExact(raw, `group_properties.${groupType}`);
   // Own keys only: a group id like "__proto__" or "constructor" must not find Object.prototype's members.
@@ -119,7 +119,8 @@ export function amplitudeFields(raw: Record<string, unknown>, settings: TenantSe
   const companyFields = {
     companyExternalId: { field: company.field, value: company.value },
     companyName: { field: groupIdentify ? 'group_properties.name' : `group_properties.${settings.companyGroupType}.name`, value: company.name },
-    companyProperties: company.properties,
+    // A group identify's group_properties are its company's, also when a top-level companyExternalId names it.
+    companyProperties: groupIdentify && isPlainObject(raw.group_properties) ? raw.group_properties : company.properties,
   };
   if (groupIdentify) {
     // About the company alone: the person who sent it is not looked up, created or changed.
