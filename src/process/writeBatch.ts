@@ -173,7 +173,8 @@ async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, setting
       else item.notes.push(`group_properties: company ${event.companyExternalId} does not exist and the tenant does not create companies (autoCreateCompanies=false); its properties were not applied`);
     }
     if (event.kind === 'groupidentify') {
-      if (groupCompanyId === undefined) item.notes.push(`groups: names no company of the tenant's company group type "${settings.companyGroupType}", or one the tenant does not create; nothing was applied`);
+      if (event.companyExternalId === undefined) item.notes.push(`groups: names no group of the tenant's company group type "${settings.companyGroupType}"; nothing was applied`);
+      else if (groupCompanyId === undefined && event.companyProperties === undefined) item.notes.push(`groups: company ${event.companyExternalId} does not exist and the tenant does not create companies (autoCreateCompanies=false); nothing was applied`);
       outcomes[item.entryIndex][item.eventIndex] = groupCompanyId === undefined ? 'filtered' : 'identified';
       continue;
     }
