@@ -15,6 +15,7 @@ import { amplitudeExportEvent } from './fixtures/amplitudeExport';
 import { Db, schemaOf } from '../src/store/db';
 import { parseProperties, pruneAppliedUpdates } from '../src/store/properties';
 import { migrateToLatest } from '../src/store/migrate';
+import { changeTenantSettings } from '../src/tenants/tenantAccounts';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const BROWSER_SDK = { library: 'amplitude-ts/2.11.1', platform: 'Web', os_name: 'Chrome', os_version: '131', device_model: 'Macintosh', language: 'en-US', ip: '$remote' };
@@ -99,6 +100,19 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
     assert.equal(ignored?.outcome, 'filtered');
     assert.match(ignored?.error, /company group type "company"/);
     assert.equal(await countRows(db, 'activities', { tenant_id: tenant.id }), 1);
+  });
+
+  it('with autoCreateCompanies=false, group properties of an unknown company are not applied, and the delivery log says why', async () => {
+    await changeTenantSettings(db, tenant.id, { autoCreateCompanies: 'false' });
+    const delivery = await sendAmplitude([
+      sdkEvent({ event_type: '$groupidentify', insert_id: 'n-1', groups: { company: 'nowhere' }, group_properties: { $set: { tier: 'gold' } } }),
+      sdkEvent({ user_id: 'n', event_type: 'x', insert_id: 'n-2', groups: { company: 'nowhere' }, group_properties: { company: { tier: 'gold' } } }),
+    ]);
+    assert.deepEqual(delivery.outcomes, { stored: 1, duplicate: 0, filtered: 1, identified: 0, failed: 0, pending: 0 });
+    const reasons = (await deliveryEvents(delivery.id)).map((event) => [event.outcome, event.error]);
+    const why = 'group_properties: company nowhere does not exist and the tenant does not create companies (autoCreateCompanies=false); its properties were not applied';
+    assert.deepEqual(reasons, [['filtered', why], ['stored', why]]);
+    assert.equal(await countRows(db, 'companies', { tenant_id: tenant.id }), 0);
   });
 
   it('an update over a limit is refused with its reason in the delivery log, and the event\'s activity is still stored', async () => {
