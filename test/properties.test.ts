@@ -127,6 +127,11 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
     assert.equal(stored.error, 'user_properties.note: a property value is at most 1024 characters; the update was not applied');
     assert.equal(identified.error, 'user_properties.$add.plan: the property is not a number, skipped');
     assert.deepEqual(await propertiesOf('l'), { plan: 'pro' });
+    // PostgreSQL's jsonb and text take no U+0000: the update is refused by name, the activity stored, nothing fails.
+    const zero = await sendAmplitude([sdkEvent({ user_id: 'l', event_type: 'Zero', insert_id: 'l-3', user_properties: { 'a\u0000b': 1, plan: 'x' } })]);
+    assert.deepEqual(zero.outcomes, { stored: 1, duplicate: 0, filtered: 0, identified: 0, failed: 0, pending: 0 });
+    assert.equal((await deliveryEvents(zero.id))[0].error, 'user_properties.a\\u0000b: holds U+0000 or an unpaired surrogate, which cannot be stored; the update was not applied');
+    assert.deepEqual(await propertiesOf('l'), { plan: 'pro' });
     assert.equal(await countRows(db, 'activities', { tenant_id: tenant.id, insert_id: 'l-1' }), 1);
   });
 

@@ -65,6 +65,14 @@ describe('property operations: Amplitude\'s documented behaviour', () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
+  it('refuses an update holding U+0000 or an unpaired surrogate, in a value or a name at any depth, naming it escaped', () => {
+    const refusal = (update: Properties) => applyUpdate({ a: 1 }, update, 'user_properties.').refused;
+    assert.equal(refusal({ note: 'x\u0000y' }), 'user_properties.note: holds U+0000 or an unpaired surrogate, which cannot be stored; the update was not applied');
+    assert.equal(refusal({ 'n\u0000': 1 }), 'user_properties.n\\u0000: holds U+0000 or an unpaired surrogate, which cannot be stored; the update was not applied');
+    assert.equal(refusal({ $append: { list: [{ 'k\ud800': 1 }] } }), 'user_properties.list[0].k\\ud800: holds U+0000 or an unpaired surrogate, which cannot be stored; the update was not applied');
+    assert.equal(refusal({ emoji: '😀', $unset: { 'gone\u0000': '-' } }), undefined, 'a surrogate pair is a character; a name only unset is never stored');
+  });
+
   it('refuses the whole update when a value would be over 1,024 characters, or the properties over 64 KiB, naming why', () => {
     const long = 'é'.repeat(MAX_PROPERTY_VALUE_CHARACTERS + 1);
     const tooLong = applyUpdate({ a: 1 }, { b: 2, $append: { notes: long } }, 'user_properties.');

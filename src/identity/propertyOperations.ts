@@ -111,19 +111,35 @@ function applyOne(properties: Map<string, unknown>, operation: Operation, key: s
   }
 }
 
-/** The first string in the value over the character limit, as a path below `key`. */
-function tooLong(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return longerThan(value, MAX_PROPERTY_VALUE_CHARACTERS) ? path : undefined;
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = tooLong(item, `${path}[${index}]`);
-      if (found !== undefined) return found;
-    }
-  } else if (isObject(value)) {
-    for (const [key, item] of Object.entries(value)) {
-      const found = tooLong(item, `${path}.${key}`);
-      if (found !== undefined) return found;
-    }
+/** With the u flag a surrogate pair is one code point, so this matches only a lone (unpaired) surrogate. */
+const UNSTORABLE = /\u0000|[\ud800-\udfff]/u;
+
+/**
+ * A property name as notes show it: JSON-escaped (a U+0000 in a name must not reach the delivery log's text column,
+ * which PostgreSQL refuses it in) and cut to 100 characters.
+ */
+const shown = (key: string) => JSON.stringify(key.slice(0, 100)).slice(1, -1);
+
+/** Why a string cannot be a property value or name, if it cannot. */
+function textProblem(text: string, limit: boolean): string | undefined {
+  if (limit && longerThan(text, MAX_PROPERTY_VALUE_CHARACTERS)) return `a property value is at most ${MAX_PROPERTY_VALUE_CHARACTERS} characters`;
+  // PostgreSQL's jsonb takes neither; refused on SQLite too, so both databases keep the same properties.
+  if (UNSTORABLE.test(text)) return 'holds U+0000 or an unpaired surrogate, which cannot be stored';
+  return undefined;
+}
+
+/** The first string in the value (or name of an object in it) that cannot be stored, as a path below `path` and a reason. */
+function valueProblem(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') {
+    const problem = textProblem(value, true);
+    return problem && `${path}: ${problem}`;
+  }
+  const entries: Array<[string, unknown, string | undefined]> = Array.isArray(value)
+    ? value.map((item, index) => [`[${index}]`, item, undefined])
+    : isObject(value) ? Object.entries(value).map(([key, item]) => [`.${shown(key)}`, item, textProblem(key, false)]) : [];
+  for (const [step, item, nameProblem] of entries) {
+    const found = nameProblem === undefined ? valueProblem(item, `${path}${step}`) : `${path}${step}: ${nameProblem}`;
+    if (found !== undefined) return found;
   }
   return undefined;
 }
@@ -137,14 +153,16 @@ export function applyUpdate(current: Properties, update: Properties, prefix = ''
   const properties = new Map(Object.entries(current));
   const changed = new Set<string>();
   for (const [operation, key, value] of stepsOf(update, prefix, skipped)) {
-    applyOne(properties, operation, key, value, (reason) => skipped.push(`${prefix}${operation}.${key}: ${reason}`));
+    applyOne(properties, operation, key, value, (reason) => skipped.push(`${prefix}${operation}.${shown(key)}: ${reason}`));
     if (operation !== '$clearAll') changed.add(key);
   }
   // fromEntries makes own properties: a key like "__proto__" stays a property, not the object's prototype.
   const next = Object.fromEntries(properties);
   for (const key of changed) {
-    const path = properties.has(key) ? tooLong(properties.get(key), key) : undefined;
-    if (path !== undefined) return { properties: current, skipped, refused: `${prefix}${path}: a property value is at most ${MAX_PROPERTY_VALUE_CHARACTERS} characters; the update was not applied` };
+    if (!properties.has(key)) continue;
+    const problem = textProblem(key, false);
+    const refusal = problem === undefined ? valueProblem(properties.get(key), shown(key)) : `${shown(key)}: ${problem}`;
+    if (refusal !== undefined) return { properties: current, skipped, refused: `${prefix}${refusal}; the update was not applied` };
   }
   const bytes = Buffer.byteLength(JSON.stringify(next));
   if (bytes > MAX_PROPERTIES_BYTES) {
