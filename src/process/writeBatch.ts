@@ -90,11 +90,17 @@ async function recordDeliveries(trx: Knex.Transaction, entries: BatchEntry[], ou
     if (entry.retried) await clearFailedOutcomes(trx, delivery.id, delivery.indexes);
     entry.events.forEach((event, eventIndex) => {
       const outcome = outcomes[entryIndex][eventIndex];
-      const note = notes[entryIndex][eventIndex].join('; ');
+      const note = noteText(notes[entryIndex][eventIndex]);
       if (outcome !== 'stored' || note !== '') rows.push({ deliveryId: delivery.id, index: delivery.indexes[eventIndex], insertId: event.insertId, outcome, ...(note !== '' && { error: note }) });
     });
   }
   await recordEventOutcomes(trx, rows.sort((a, b) => compareText(a.deliveryId, b.deliveryId) || a.index - b.index), now);
+}
+
+/** An event's notes as one text; an update may skip any number of operations, and the log keeps the first ten. */
+function noteText(notes: string[]): string {
+  const kept = notes.slice(0, 10).join('; ');
+  return notes.length > 10 ? `${kept}; and ${notes.length - 10} more` : kept;
 }
 
 /**
