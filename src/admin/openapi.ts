@@ -8,6 +8,9 @@ import { PATH_PARAMETERS, QUERY_PARAMETERS } from './schemas';
 import { ADMIN_ROUTES, AdminRoute } from './routeTable';
 import { refused, Reply, RouteDoc, DocumentedRoute } from '../http/routeDoc';
 import type { Access } from '../http/routeAccess';
+import { PROPERTY_FILTER } from './params';
+
+const PROPERTY_FILTER_DESCRIPTION = 'A parameter named property.NAME (property.plan=Enterprise): only end users whose property NAME equals the value, as text or as the number or boolean it writes; one per request';
 
 type Operation = Record<string, unknown>;
 
@@ -48,7 +51,7 @@ function documentedOperation(route: DocumentedRoute): Operation {
 
 /** What every admin route may answer beyond its own table: no credential, and for a body its reading and checking. */
 function adminOperation(route: AdminRoute): Operation {
-  const query = (route.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: QUERY_PARAMETERS[name] ?? ANY_TEXT }));
+  const query = (route.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: QUERY_PARAMETERS[name] ?? ANY_TEXT, ...(name === PROPERTY_FILTER && { description: PROPERTY_FILTER_DESCRIPTION }) }));
   const parameters = [...pathParameters(route.path), ...query];
   const common: Record<number, Reply> = { 401: refused('no or wrong admin token') };
   if (parameters.length > 0) common[400] = refused('a bad parameter, named');

@@ -5,7 +5,7 @@
  */
 import type { Db } from '../store/db';
 import type { HttpResult } from '../http/result';
-import type { AdminRequest } from './params';
+import { AdminRequest, PROPERTY_FILTER } from './params';
 import type { TableRoute } from '../http/routeAccess';
 import { Type, TSchema } from '@sinclair/typebox';
 import { ErrorBody, refused, reply, Reply } from '../http/routeDoc';
@@ -56,9 +56,9 @@ export const ADMIN_ROUTES: AdminRoute[] = [
   { access: 'admin', method: 'get', path: '/tenants/:tenantId', summary: 'One tenant with its settings', responses: { 200: reply('the tenant', TenantDetail), 400: refused('a bad tenantId'), 404: NO_TENANT }, handle: showTenantRequest },
   { access: 'admin', method: 'patch', path: '/tenants/:tenantId', summary: 'Enable or disable a tenant, change its settings', body: TenantPatch, responses: { 200: reply('the tenant with its settings', TenantDetail), 400: refused('a bad field or setting, named'), 404: NO_TENANT }, handle: patchTenantRequest },
   { access: 'admin', method: 'post', path: '/tenants/:tenantId/token', summary: 'Rotate the token; the old one stays valid for keepOld (a duration: 0, 90s, 30m, 24h, 7d; default 24h, at most 30d), then stops; keepOld=0 stops it within 5 seconds', query: ['keepOld'], responses: { 200: reply('the new token', RotatedToken), 400: refused('a bad keepOld'), 404: NO_TENANT }, handle: rotateTokenRequest },
-  { access: 'admin', method: 'get', path: '/tenants/:tenantId/endusers', summary: 'End users', query: ['externalId', 'email', 'companyExternalId', 'unassigned', ...PAGE], responses: list(EndUserPage), handle: readEndUsers },
+  { access: 'admin', method: 'get', path: '/tenants/:tenantId/endusers', summary: 'End users with their current properties; property.NAME=VALUE keeps those whose property NAME equals VALUE', query: ['externalId', 'email', 'companyExternalId', 'unassigned', PROPERTY_FILTER, ...PAGE], responses: list(EndUserPage), handle: readEndUsers },
   { access: 'admin', method: 'get', path: '/tenants/:tenantId/activities', summary: 'Activities', query: ['externalId', 'email', 'action', 'companyExternalId', 'assetExternalId', 'projectExternalId', 'from', 'to', ...PAGE], responses: list(ActivityPage), handle: readActivities },
-  { access: 'admin', method: 'get', path: '/tenants/:tenantId/companies', summary: 'Companies with their domains', query: PAGE, responses: list(CompanyPage), handle: readCompanies },
+  { access: 'admin', method: 'get', path: '/tenants/:tenantId/companies', summary: 'Companies with their domains and current properties', query: PAGE, responses: list(CompanyPage), handle: readCompanies },
   { access: 'admin', method: 'post', path: '/tenants/:tenantId/companies', summary: 'Upsert companies', ...upsert('companies', CompanyItem) },
   { access: 'admin', method: 'get', path: '/tenants/:tenantId/assets', summary: 'Assets', query: PAGE, responses: list(OwnedPage), handle: (db, request) => readOwned(db, 'assets', request) },
   { access: 'admin', method: 'post', path: '/tenants/:tenantId/assets', summary: 'Upsert assets', ...upsert('assets', OwnedItem('an asset')) },

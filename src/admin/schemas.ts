@@ -46,6 +46,9 @@ export const TenantDetail = Strict({ ...Tenant.properties, settings: Settings })
 export const CreatedTenant = Strict({ id: Id, name: Type.String(), token: Type.String({ description: 'shown only here' }), enabled: Type.Boolean() });
 export const RotatedToken = Strict({ id: Id, token: Type.String({ description: 'shown only here' }), oldTokenValidUntil: Nullable(IsoTime()) });
 
+/** Current properties of an end user or a company, as Amplitude's user and group property operations left them. */
+const Properties = Type.Record(Type.String(), Type.Unknown(), { description: 'current properties, as the user or group property operations of its events left them' });
+
 /** A page of a list route: `nextCursor` goes back as `cursor` for the next one. */
 const Page = (item: TSchema) => Strict({ data: Type.Array(item), nextCursor: Nullable(Type.String()) });
 
@@ -59,6 +62,7 @@ export const EndUserPage = Page(
     companyExternalId: Nullable(Type.String()),
     createdAt: Nullable(IsoTime()),
     activityCount: Count,
+    properties: Properties,
   }),
 );
 
@@ -81,7 +85,7 @@ export const ActivityPage = Page(
   }),
 );
 
-export const CompanyPage = Page(Strict({ id: Id, externalId: Type.String(), name: Type.String(), domains: Type.Array(Type.String()) }));
+export const CompanyPage = Page(Strict({ id: Id, externalId: Type.String(), name: Type.String(), domains: Type.Array(Type.String()), properties: Properties }));
 export const OwnedPage = Page(Strict({ id: Id, externalId: Type.String(), name: Nullable(Type.String()), companyExternalId: Nullable(Type.String()) }));
 export const FilteredActions = Strict({ data: Type.Array(Strict({ action: Type.String(), count: Count, lastSeenAt: Nullable(IsoTime()) })) });
 

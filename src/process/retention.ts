@@ -1,12 +1,13 @@
 /**
  * Retention, run by every worker process at start and then every few minutes: the delivery log past
- * DELIVERY_RETENTION_DAYS and, when ACTIVITY_RETENTION_DAYS is set, activities dated before it. Deletes go in small
+ * DELIVERY_RETENTION_DAYS (with the insert ids of the identify events it covers) and, when ACTIVITY_RETENTION_DAYS is set, activities dated before it. Deletes go in small
  * batches (store/batchedDelete.ts) between which the worker's own writes get the database.
  */
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { pruneDeliveries } from '../store/deliveryPruning';
 import { pruneActivities } from '../store/activityPruning';
+import { pruneAppliedUpdates } from '../store/properties';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Often enough that a pass has a few minutes' worth to delete, so it stays short. */
@@ -31,6 +32,8 @@ export function startRetention(db: Db, days: RetentionDays, log: Logger): Retent
   const pass = async () => {
     const deliveries = await pruneDeliveries(db, Date.now() - days.deliveries * DAY_MS, stopped);
     if (deliveries > 0) log.info({ removed: deliveries, retentionDays: days.deliveries }, 'pruned the delivery log');
+    // Identify events are recognized as redelivered for as long as the log keeps their requests.
+    await pruneAppliedUpdates(db, Date.now() - days.deliveries * DAY_MS, stopped);
     if (days.activities === 0) return;
     const activities = await pruneActivities(db, Date.now() - days.activities * DAY_MS, stopped);
     if (activities > 0) log.info({ removed: activities, retentionDays: days.activities }, 'pruned activities past ACTIVITY_RETENTION_DAYS');
