@@ -27,6 +27,28 @@ const HTTP_API_RESPONSES = responses({
   503: 'Redis unreachable, or BODY_MEMORY_BUDGET_BYTES of bodies in flight; Retry-After',
 });
 
+const IDENTIFY_RESPONSES = responses({
+  200: 'the text "success", as Amplitude answers: every identification is in the queue (group identifications of another group type than the tenant\'s companyGroupType are ignored, and noted in the delivery log)',
+  400: '{"code":400,"error","missing_field"?,"detail"?,"events_with_invalid_fields"?,"events_with_missing_fields"?}: a missing or unknown api_key, a bad form or JSON, a bad identification, more than 1,024',
+  403: 'tenant disabled',
+  413: '{"code":413,"error":"Payload too large","detail"?}: over 1 MB after decompression, or MAX_BODY_BYTES if lower',
+  415: 'a Content-Type that is neither a form nor JSON, or an unsupported Content-Encoding',
+  429: '{"code":429,"error":"Too many requests","detail"}: over RATE_LIMIT_PER_TENANT; Retry-After',
+  503: 'Redis unreachable, or BODY_MEMORY_BUDGET_BYTES of bodies in flight; Retry-After',
+});
+
+/** Amplitude's Identify APIs take a form (as Amplitude documents them) or the same fields as JSON. */
+function identifyBody(what: string): unknown {
+  const example = `api_key=TOKEN&identification=${what}`;
+  return {
+    required: true,
+    content: {
+      'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { api_key: { type: 'string' }, identification: { type: 'string' } }, required: ['api_key', 'identification'] }, example },
+      'application/json': { schema: { type: 'object' }, example: `{"api_key": TOKEN, "identification": ${what}}` },
+    },
+  };
+}
+
 function openapiPath(path: string): string {
   return path.replace(/:([A-Za-z]+)/g, '{$1}');
 }
@@ -49,6 +71,8 @@ export function buildOpenApi(): Record<string, unknown> {
   for (const path of ['/2/httpapi', '/batch']) {
     add(path, 'post', { summary: 'Amplitude HTTP V2 API: {"api_key": TOKEN, "events": [...]}', requestBody: { required: true, ...json('{"api_key","events","options"}') }, responses: HTTP_API_RESPONSES, security: [] });
   }
+  add('/identify', 'post', { summary: "Amplitude's Identify API: update or create end users", requestBody: identifyBody('[{"user_id","user_properties"}] (JSON, up to 1,024)'), responses: IDENTIFY_RESPONSES, security: [] });
+  add('/groupidentify', 'post', { summary: "Amplitude's Group Identify API: update or create companies (group_type = the tenant's companyGroupType)", requestBody: identifyBody('[{"group_type","group_value","group_properties"}] (JSON, up to 1,024)'), responses: IDENTIFY_RESPONSES, security: [] });
   add('/healthz', 'get', { summary: 'The process is up', responses: responses({ 200: '{"status":"ok"}' }), security: [] });
   add('/readyz', 'get', { summary: 'Redis and the database answer', responses: responses({ 200: '{"status":"ready","redis":"ok","database":"ok"}', 503: 'which one is down' }), security: [] });
   add('/metrics', 'get', { summary: 'Prometheus metrics', responses: responses({ 200: 'Prometheus text format' }), security: [] });
