@@ -171,6 +171,55 @@ describe('normalize: Amplitude events', () => {
   });
 });
 
+describe('normalize: user and company properties', () => {
+  it('carries user_properties as sent, operations included, and the company group\'s group_properties', () => {
+    const userProperties = { email: 'a@b.example', plan: 'pro', $add: { logins: 1 }, $setOnce: { first_seen: '2026-01-01' } };
+    const { events } = normalizeBody({ event_type: 'x', user_id: 'u', user_properties: userProperties, groups: { company: 'acme' }, group_properties: { company: { tier: 'gold' }, team: { size: 3 } } }, options());
+    assert.deepEqual(events[0].userProperties, userProperties);
+    assert.deepEqual(events[0].companyProperties, { tier: 'gold' });
+    assert.deepEqual(events[0].info.user_properties, userProperties, 'the properties also stay in info');
+  });
+
+  it('reads a company group\'s properties kept under its group value', () => {
+    const { events } = normalizeBody({ event_type: 'x', user_id: 'u', groups: { company: ['acme', 'other'] }, group_properties: { company: { acme: { tier: 'gold' } } } }, options());
+    assert.deepEqual(events[0].companyProperties, { tier: 'gold' });
+  });
+
+  it('carries no company properties without a company, and none from another group type', () => {
+    const { events } = normalizeBody({ event_type: 'x', user_id: 'u', groups: { team: 't' }, group_properties: { team: { size: 3 } } }, options());
+    assert.equal(events[0].companyProperties, undefined);
+    assert.equal(events[0].userProperties, undefined);
+  });
+
+  it('applies a user payload\'s user_properties (user forwarding) to its end user', () => {
+    const { events } = normalizeBody({ user_id: 'u', user_properties: { $set: { plan: 'pro' } } }, options());
+    assert.equal(events[0].kind, 'identify');
+    assert.deepEqual(events[0].userProperties, { $set: { plan: 'pro' } });
+  });
+
+  it('reads a $groupidentify event as the SDKs send it: the company of the group, its operations, no person needed', () => {
+    const raw = { event_type: '$groupidentify', device_id: 'd-1', groups: { company: 'acme' }, group_properties: { $set: { name: 'Acme Inc', tier: 'gold' }, $add: { seats: 2 } }, insert_id: 'g-1' };
+    const { events, rejected } = normalizeBody(raw, options());
+    assert.deepEqual(rejected, []);
+    const [event] = events;
+    assert.equal(event.kind, 'groupidentify');
+    assert.equal(event.companyExternalId, 'acme');
+    assert.equal(event.companyName, 'Acme Inc');
+    assert.deepEqual(event.companyProperties, { $set: { name: 'Acme Inc', tier: 'gold' }, $add: { seats: 2 } });
+    assert.equal(event.externalId, undefined);
+    assert.equal(event.userProperties, undefined);
+    assert.equal(event.action, '$groupidentify');
+  });
+
+  it('accepts a $groupidentify of another group type, with no company to update', () => {
+    const { events, rejected } = normalizeBody({ event_type: '$groupidentify', user_id: 'u', groups: { team: 't' }, group_properties: { $set: { size: 3 } } }, options());
+    assert.deepEqual(rejected, []);
+    assert.equal(events[0].kind, 'groupidentify');
+    assert.equal(events[0].companyExternalId, undefined);
+    assert.equal(events[0].companyProperties, undefined);
+  });
+});
+
 describe('normalize: dates', () => {
   it('reads ISO 8601 with zones, Amplitude times and epoch ms strings', () => {
     assert.equal(parseDate('d', '2024-01-02T03:04:05+02:00'), Date.UTC(2024, 0, 2, 1, 4, 5));

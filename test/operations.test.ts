@@ -75,7 +75,7 @@ describe('operations: admin API, delivery log, metrics and health (over HTTP)', 
     const again = await api(`/tenants/${tenant.id}/companies`, { body: [{ externalId: 'c1', name: 'One Inc', domains: ['one.com'] }] });
     assert.deepEqual(again.body, { created: 0, updated: 1, rejected: [] });
     const page1 = await api(`/tenants/${tenant.id}/companies?limit=1`);
-    assert.deepEqual(page1.body.data[0], { id: page1.body.data[0].id, externalId: 'c1', name: 'One Inc', domains: ['one.com', 'one.io'] });
+    assert.deepEqual(page1.body.data[0], { id: page1.body.data[0].id, externalId: 'c1', name: 'One Inc', domains: ['one.com', 'one.io'], properties: {} });
     const page2 = await api(`/tenants/${tenant.id}/companies?limit=1&cursor=${page1.body.nextCursor}`);
     assert.equal(page2.body.data[0].externalId, 'c2');
     assert.equal(page2.body.nextCursor, null);

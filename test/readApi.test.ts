@@ -48,7 +48,7 @@ describe('read API', () => {
     assert.equal(all.body.data.length, 6);
     assert.equal(all.body.nextCursor, null);
     const [user] = (await get(`/api/v1/tenants/${tenantId}/endusers?externalId=user-1`)).body.data;
-    assert.deepEqual(Object.keys(user).sort(), ['activityCount', 'companyExternalId', 'companyId', 'createdAt', 'email', 'externalId', 'id', 'name']);
+    assert.deepEqual(Object.keys(user).sort(), ['activityCount', 'companyExternalId', 'companyId', 'createdAt', 'email', 'externalId', 'id', 'name', 'properties']);
     assert.equal(user.email, 'user1@example.com');
     assert.equal(user.companyExternalId, 'acme');
     assert.equal(user.activityCount, 5);

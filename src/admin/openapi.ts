@@ -1,5 +1,8 @@
 /** /api/v1/openapi.json: the admin routes from their table, plus the receiver's ingest and operations routes. */
 import { ADMIN_ROUTES } from './routeTable';
+import { PROPERTY_FILTER } from './params';
+
+const PROPERTY_FILTER_DESCRIPTION = 'A parameter named property.NAME (property.plan=Enterprise): only end users whose property NAME equals the value, as text or as the number or boolean it writes; one per request';
 
 type Operation = { summary: string; parameters?: unknown[]; requestBody?: unknown; responses: Record<string, { description: string }>; security?: unknown[] };
 
@@ -79,7 +82,7 @@ export function buildOpenApi(): Record<string, unknown> {
   add('/admin/queues', 'get', { summary: 'Bull Board (HTTP Basic with ADMIN_TOKEN as password, or Bearer)', responses: responses({ 200: 'the board', 401: 'no or wrong credentials' }), security: [{ adminBasic: [] }, { adminBearer: [] }] });
   add('/api/v1/openapi.json', 'get', { summary: 'This document', responses: responses({ 200: 'OpenAPI 3.0 JSON', 401: 'no or wrong admin token' }) });
   for (const route of ADMIN_ROUTES) {
-    const query = (route.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }));
+    const query = (route.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' }, ...(name === PROPERTY_FILTER && { description: PROPERTY_FILTER_DESCRIPTION }) }));
     add(`/api/v1${route.path}`, route.method, {
       summary: route.summary,
       parameters: [...pathParameters(route.path), ...query],

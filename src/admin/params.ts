@@ -6,6 +6,7 @@ import type { HttpResult } from '../http/result';
 import { RequestError } from '../http/requestError';
 import { parseDate, parseEmail, describe, isPlainObject } from '../normalize/fields';
 import type { AdminRoute } from './routeTable';
+import { characterCount } from '../characterCount';
 
 export type Query = Record<string, string | string[] | undefined>;
 
@@ -24,7 +25,7 @@ const DEFAULT_LIMIT = 100;
  */
 export function checkQueryNames(query: Query, allowed: readonly string[] = []): void {
   for (const [name, value] of Object.entries(query)) {
-    if (!allowed.includes(name)) {
+    if (!allowed.includes(name) && !(allowed.includes(PROPERTY_FILTER) && name.startsWith(PROPERTY_PREFIX))) {
       throw new RequestError(`${name.slice(0, 60)}: not a query parameter of this route (${allowed.length > 0 ? `it takes ${allowed.join(', ')}` : 'it takes none'})`);
     }
     if (Array.isArray(value)) throw new RequestError(`${name}: give it once`);
@@ -36,6 +37,24 @@ export function checkQueryNames(query: Query, allowed: readonly string[] = []): 
 export function answerRoute(db: Db, route: AdminRoute, request: AdminRequest): Promise<HttpResult> {
   checkQueryNames(request.query, route.query);
   return route.handle(db, request);
+}
+
+const PROPERTY_PREFIX = 'property.';
+/** A route's query names list this to take one filter on a property: `property.plan=Enterprise`. */
+export const PROPERTY_FILTER = `${PROPERTY_PREFIX}{name}`;
+const MAX_PROPERTY_NAME = 255;
+
+/** The one `property.NAME=VALUE` parameter, if given; the name is checked as a property name (1 to 255 characters, no control characters). */
+export function propertyParam(query: Query): { name: string; value: string } | undefined {
+  const given = Object.keys(query).filter((key) => key.startsWith(PROPERTY_PREFIX));
+  if (given.length === 0) return undefined;
+  if (given.length > 1) throw new RequestError(`${given.map((key) => key.slice(0, 60)).join(', ')}: filter on one property at a time`);
+  const [key] = given;
+  const name = key.slice(PROPERTY_PREFIX.length);
+  if (name === '') throw new RequestError(`${key}: name the property after "${PROPERTY_PREFIX}" (property.plan=Enterprise)`);
+  if (characterCount(name) > MAX_PROPERTY_NAME) throw new RequestError(`${key.slice(0, 60)}: a property name is at most ${MAX_PROPERTY_NAME} characters`);
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new RequestError(`${PROPERTY_PREFIX}: the property name must not contain control characters`);
+  return { name, value: single(query, key) as string };
 }
 
 export function single(query: Query, name: string): string | undefined {

@@ -2,7 +2,7 @@
 import type { Db } from '../store/db';
 import { listActivities, listCompanies, listEndUsers, listFilteredActions, listOwned } from '../store/readQueries';
 import type { HttpResult } from '../http/result';
-import { AdminRequest, dateParam, emailParam, flagParam, ok, pageRequest, single, withTenant } from './params';
+import { AdminRequest, dateParam, emailParam, flagParam, ok, pageRequest, propertyParam, single, withTenant } from './params';
 
 export function readEndUsers(db: Db, { params, query }: AdminRequest): Promise<HttpResult> {
   return withTenant(db, params.tenantId, async (tenantId) =>
@@ -10,7 +10,7 @@ export function readEndUsers(db: Db, { params, query }: AdminRequest): Promise<H
       await listEndUsers(
         db,
         tenantId,
-        { externalId: single(query, 'externalId'), email: emailParam(query), companyExternalId: single(query, 'companyExternalId'), unassigned: flagParam(query, 'unassigned') },
+        { externalId: single(query, 'externalId'), email: emailParam(query), companyExternalId: single(query, 'companyExternalId'), unassigned: flagParam(query, 'unassigned'), property: propertyParam(query) },
         pageRequest(query),
       ),
     ),

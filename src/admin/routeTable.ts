@@ -4,7 +4,7 @@
  */
 import type { Db } from '../store/db';
 import type { HttpResult } from '../http/result';
-import type { AdminRequest } from './params';
+import { AdminRequest, PROPERTY_FILTER } from './params';
 import type { TableRoute } from '../http/routeAccess';
 import { readActivities, readCompanies, readEndUsers, readFilteredActions, readOwned } from './readApi';
 import { readDeliveries, readDelivery } from './deliveryApi';
@@ -34,9 +34,9 @@ export const ADMIN_ROUTES: AdminRoute[] = [
   { access: 'admin', method: 'get', path: '/tenants/:tenantId', summary: 'One tenant with its settings', responses: { 200: '{"id","name","enabled","createdAt","oldTokenValidUntil","settings"}', 404: 'no such tenant' }, handle: showTenantRequest },
   { access: 'admin', method: 'patch', path: '/tenants/:tenantId', summary: 'Enable or disable a tenant, change its settings', body: '{"enabled": boolean, "settings": {"key": value}}', responses: { 200: 'the tenant with its settings', 400: 'a bad field or setting, named', 404: 'no such tenant' }, handle: patchTenantRequest },
   { access: 'admin', method: 'post', path: '/tenants/:tenantId/token', summary: 'Rotate the token; the old one stays valid for keepOld (a duration: 0, 90s, 30m, 24h, 7d; default 24h, at most 30d), then stops; keepOld=0 stops it within 5 seconds', query: ['keepOld'], responses: { 200: '{"id","token","oldTokenValidUntil": ISO time|null}', 400: 'a bad keepOld', 404: 'no such tenant' }, handle: rotateTokenRequest },
-  { access: 'admin', method: 'get', path: '/tenants/:tenantId/endusers', summary: 'End users', query: ['externalId', 'email', 'companyExternalId', 'unassigned', ...PAGE], responses: LIST, handle: readEndUsers },
+  { access: 'admin', method: 'get', path: '/tenants/:tenantId/endusers', summary: 'End users with their current properties; property.NAME=VALUE keeps those whose property NAME equals VALUE', query: ['externalId', 'email', 'companyExternalId', 'unassigned', PROPERTY_FILTER, ...PAGE], responses: LIST, handle: readEndUsers },
   { access: 'admin', method: 'get', path: '/tenants/:tenantId/activities', summary: 'Activities', query: ['externalId', 'email', 'action', 'companyExternalId', 'assetExternalId', 'projectExternalId', 'from', 'to', ...PAGE], responses: LIST, handle: readActivities },
-  { access: 'admin', method: 'get', path: '/tenants/:tenantId/companies', summary: 'Companies with their domains', query: PAGE, responses: LIST, handle: readCompanies },
+  { access: 'admin', method: 'get', path: '/tenants/:tenantId/companies', summary: 'Companies with their domains and current properties', query: PAGE, responses: LIST, handle: readCompanies },
   { access: 'admin', method: 'post', path: '/tenants/:tenantId/companies', summary: 'Upsert companies', body: '[{"externalId","name","domains":[...]}]', responses: UPSERT, handle: (db, request) => upsertRequest(db, 'companies', request) },
   { access: 'admin', method: 'get', path: '/tenants/:tenantId/assets', summary: 'Assets', query: PAGE, responses: LIST, handle: (db, request) => readOwned(db, 'assets', request) },
   { access: 'admin', method: 'post', path: '/tenants/:tenantId/assets', summary: 'Upsert assets', body: '[{"externalId","name","companyExternalId"}]', responses: UPSERT, handle: (db, request) => upsertRequest(db, 'assets', request) },

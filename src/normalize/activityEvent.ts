@@ -1,7 +1,13 @@
+export type EventKind = 'identify' | 'groupidentify';
+
 /** The one internal form every accepted event takes, whatever format it arrived in; this is what the queue carries. */
 export interface ActivityEvent {
-  /** An identify event updates the end user and stores no activity. Absent: an activity. */
-  kind?: 'identify';
+  /**
+   * identify: updates the end user and stores no activity. groupidentify (Amplitude's `$groupidentify`): updates or
+   * creates the company `companyExternalId` (none: the group is not the tenant's company group, and it is ignored),
+   * names no person and stores no activity. Absent: an activity.
+   */
+  kind?: EventKind;
   externalId?: string;
   /** Trimmed and lower-cased. */
   email?: string;
@@ -17,6 +23,10 @@ export interface ActivityEvent {
   count: number;
   weight: number;
   info: Record<string, unknown>;
+  /** The event's `user_properties` as sent, Amplitude's operations ($set, $add, ...) included, for its end user. */
+  userProperties?: Record<string, unknown>;
+  /** The `group_properties` of the tenant's company group, operations included, for the event's company. */
+  companyProperties?: Record<string, unknown>;
   /** Unique per tenant: the sender's insert id, or one the receiver made. */
   insertId: string;
 }

@@ -4,7 +4,9 @@
  * event_type is the action, event_time (UTC) or time (epoch ms) the date, insert_id (else $insert_id, else
  * Amplitude's own uuid) the insertId; the rest of the event is kept in info. Top-level externalId, email, name, companyExternalId, assetExternalId and
  * projectExternalId win over mapped ones. `$identify` events, and user payloads without event_type (Amplitude's
- * user forwarding), update the end user and store no activity.
+ * user forwarding), update the end user and store no activity; `$groupidentify` events update the company named by
+ * their group of the tenant's company group type and store no activity. user_properties, and the group_properties of
+ * the company group, travel with the event for its end user and company (and stay in info too).
  */
 import { EventFields } from './eventFields';
 import { isPlainObject, isPresent, omitKeys, parseIdentifier } from './fields';
@@ -16,6 +18,7 @@ const CONSUMED_KEYS = new Set([
 ]);
 
 export const IDENTIFY_ACTION = '$identify';
+export const GROUP_IDENTIFY_ACTION = '$groupidentify';
 
 export function isAmplitudeEvent(raw: Record<string, unknown>): boolean {
   return 'event_type' in raw || isUserPayload(raw);
@@ -66,23 +69,42 @@ function firstGiven(raw: Record<string, unknown>, ...keys: string[]): { field: s
   return given === undefined ? { field: keys[0], value: undefined } : { field: given, value: raw[given] };
 }
 
-/** The company an event names through its Amplitude group, with the group's name when its properties give one. */
-function groupCompany(raw: Record<string, unknown>, groupType: string): { field: string; value: unknown; name?: unknown } {
+interface GroupCompany {
+  field: string;
+  value: unknown;
+  name?: unknown;
+  properties?: Record<string, unknown>;
+}
+
+/**
+ * The company an event names through its Amplitude group, with the group's properties and the name they give. An
+ * event carries them as group_properties.TYPE (or .TYPE.VALUE); a `$groupidentify` event, as the SDKs send it, has
+ * the one group's properties (operations) as group_properties itself.
+ */
+function groupCompany(raw: Record<string, unknown>, groupType: string, groupIdentify: boolean): GroupCompany {
   const field = `groups.${groupType}`;
   const group = readExact(raw, field);
   const value = Array.isArray(group) ? group[0] : group;
   if (!isPresent(value)) return { field, value: undefined };
+  if (groupIdentify) {
+    const properties = isPlainObject(raw.group_properties) ? raw.group_properties : undefined;
+    const set = properties && isPlainObject(properties.$set) ? properties.$set : undefined;
+    return { field, value, name: set?.name ?? properties?.name, properties };
+  }
   const properties = readExact(raw, `group_properties.${groupType}`);
   // Own keys only: a group id like "__proto__" or "constructor" must not find Object.prototype's members.
   const ownProperties = isPlainObject(properties) && typeof value === 'string' && Object.hasOwn(properties, value) && isPlainObject(properties[value]) ? properties[value] : properties;
-  const name = isPlainObject(ownProperties) ? ownProperties.name : undefined;
-  return { field, value, name };
+  if (!isPlainObject(ownProperties)) return { field, value };
+  return { field, value, name: ownProperties.name, properties: ownProperties };
 }
+
+const NO_ONE = { field: 'user_id', value: undefined };
 
 export function amplitudeFields(raw: Record<string, unknown>, settings: TenantSettings): EventFields {
   const { mappings } = settings;
+  const groupIdentify = raw.event_type === GROUP_IDENTIFY_ACTION;
   const explicitCompany = pick(raw, 'companyExternalId', mappings.companyExternalId);
-  const company = isPresent(explicitCompany.value) ? explicitCompany : groupCompany(raw, settings.companyGroupType);
+  const company: GroupCompany = isPresent(explicitCompany.value) ? explicitCompany : groupCompany(raw, settings.companyGroupType, groupIdentify);
   let externalId = pick(raw, 'externalId', mappings.externalId);
   let identityHint = `${mappings.externalId ?? 'user_id'} or email`;
   if (!isPresent(externalId.value) && isPresent(raw.device_id)) {
@@ -91,22 +113,38 @@ export function amplitudeFields(raw: Record<string, unknown>, settings: TenantSe
     else identityHint += ' (device-only events need the tenant setting allowDeviceOnlyEvents=true)';
   }
   const identify = isIdentify(raw);
+  // Amplitude's exports and its Webhook destination carry `uuid`, its own id of the event, on every event, and an
+  // insert id only when the original sender set one: a redelivery without one is still the same event.
+  const insertId = firstGiven(raw, 'insert_id', '$insert_id', 'uuid');
+  const companyFields = {
+    companyExternalId: { field: company.field, value: company.value },
+    companyName: { field: groupIdentify ? 'group_properties.name' : `group_properties.${settings.companyGroupType}.name`, value: company.name },
+    companyProperties: company.properties,
+  };
+  if (groupIdentify) {
+    // About the company alone: the person who sent it is not looked up, created or changed.
+    return {
+      kind: 'groupidentify', externalId: NO_ONE, email: NO_ONE, name: NO_ONE, ...companyFields,
+      assetExternalId: NO_ONE, projectExternalId: NO_ONE,
+      action: { field: 'event_type', value: GROUP_IDENTIFY_ACTION },
+      date: pick(raw, 'event_time', 'time'), count: { field: 'count', value: undefined }, weight: { field: 'weight', value: undefined },
+      insertId, info: omitKeys(raw, CONSUMED_KEYS), identityHint,
+    };
+  }
   return {
     kind: identify ? 'identify' : undefined,
     externalId,
     email: pick(raw, 'email', mappings.email),
     name: pick(raw, 'name', mappings.name),
-    companyExternalId: { field: company.field, value: company.value },
-    companyName: { field: `group_properties.${settings.companyGroupType}.name`, value: 'name' in company ? company.name : undefined },
+    ...companyFields,
+    userProperties: isPlainObject(raw.user_properties) ? raw.user_properties : undefined,
     assetExternalId: pick(raw, 'assetExternalId', mappings.assetExternalId),
     projectExternalId: pick(raw, 'projectExternalId', mappings.projectExternalId),
     action: { field: 'event_type', value: identify ? IDENTIFY_ACTION : raw.event_type },
     date: pick(raw, 'event_time', 'time'),
     count: { field: 'count', value: raw.count },
     weight: { field: 'weight', value: raw.weight },
-    // Amplitude's exports and its Webhook destination carry `uuid`, its own id of the event, on every event, and an
-    // insert id only when the original sender set one: a redelivery without one is still the same event.
-    insertId: firstGiven(raw, 'insert_id', '$insert_id', 'uuid'),
+    insertId,
     info: omitKeys(raw, CONSUMED_KEYS),
     identityHint,
   };

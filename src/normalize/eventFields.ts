@@ -1,5 +1,5 @@
 /** The common middle step of every format: which raw value feeds each activity field, then one set of rules for all. */
-import { ActivityEvent, FieldError } from './activityEvent';
+import { ActivityEvent, EventKind, FieldError } from './activityEvent';
 import { newTimeOrderedId } from '../timeOrderedIds';
 import { parseDate, parseEmail, parseIdentifier, parseInsertId, parseNumber, parseText } from './fields';
 
@@ -10,7 +10,7 @@ interface Source {
 }
 
 export interface EventFields {
-  kind?: 'identify';
+  kind?: EventKind;
   externalId: Source;
   email: Source;
   name: Source;
@@ -24,6 +24,8 @@ export interface EventFields {
   weight: Source;
   insertId: Source;
   info: Record<string, unknown>;
+  userProperties?: Record<string, unknown>;
+  companyProperties?: Record<string, unknown>;
   /** How the format names "who": shown when neither is given. */
   identityHint: string;
 }
@@ -34,7 +36,8 @@ const WEIGHT_BOUNDS = { min: -1e12, max: 1e12 };
 export function toActivityEvent(fields: EventFields, receivedAt: number): ActivityEvent {
   const externalId = parseIdentifier(fields.externalId.field, fields.externalId.value);
   const email = parseEmail(fields.email.field, fields.email.value);
-  if (externalId === undefined && email === undefined) {
+  // A group identification is about a company alone: it names no person.
+  if (externalId === undefined && email === undefined && fields.kind !== 'groupidentify') {
     throw new FieldError(fields.externalId.field, `missing: an event needs ${fields.identityHint}`);
   }
   const action = parseText(fields.action.field, fields.action.value, 255);
@@ -63,5 +66,7 @@ export function toActivityEvent(fields: EventFields, receivedAt: number): Activi
   if (assetExternalId !== undefined) event.assetExternalId = assetExternalId;
   const projectExternalId = parseIdentifier(fields.projectExternalId.field, fields.projectExternalId.value);
   if (projectExternalId !== undefined) event.projectExternalId = projectExternalId;
+  if (fields.userProperties !== undefined) event.userProperties = fields.userProperties;
+  if (fields.companyProperties !== undefined && event.companyExternalId !== undefined) event.companyProperties = fields.companyProperties;
   return event;
 }

@@ -8,6 +8,8 @@ import { ENDPOINTS } from '../deliveries/deliveryRecord';
 
 const OPTIONAL_TEXT = ['externalId', 'email', 'name', 'companyExternalId', 'companyName', 'assetExternalId', 'projectExternalId'];
 const NUMBERS = ['date', 'count', 'weight'];
+const OPTIONAL_OBJECTS = ['userProperties', 'companyProperties'];
+const KINDS = ['identify', 'groupidentify'];
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -46,12 +48,15 @@ export function eventsProblem(events: unknown[]): string | undefined {
   for (const [index, event] of events.entries()) {
     const at = `events[${index}]`;
     if (!isObject(event)) return `${at}: not an object`;
-    if (event.kind !== undefined && event.kind !== 'identify') return `${at}.kind: must be "identify" or absent`;
+    if (event.kind !== undefined && !KINDS.includes(event.kind as string)) return `${at}.kind: must be "identify", "groupidentify" or absent`;
     if (!isText(event.action)) return `${at}.action: not a non-empty string`;
     if (!isText(event.insertId)) return `${at}.insertId: not a non-empty string`;
     for (const field of NUMBERS) if (!Number.isFinite(event[field])) return `${at}.${field}: not a number`;
     if (!isObject(event.info)) return `${at}.info: not an object`;
     for (const field of OPTIONAL_TEXT) if (event[field] !== undefined && typeof event[field] !== 'string') return `${at}.${field}: not text`;
+    // Jobs queued before these fields existed have neither, and stay valid.
+    for (const field of OPTIONAL_OBJECTS) if (event[field] !== undefined && !isObject(event[field])) return `${at}.${field}: not an object`;
+    if (event.kind === 'groupidentify') continue;
     if (!isText(event.externalId) && !isText(event.email)) return `${at}: names no one (no externalId, no email)`;
   }
   return undefined;

@@ -19,6 +19,8 @@ import { countFilteredActions } from '../store/filteredActions';
 import { storedSettings } from '../store/tenants';
 import { compareText } from '../compareText';
 import { resolveEndUser } from './resolveEndUser';
+import { applyPropertyUpdates, PropertyUpdate } from './applyProperties';
+import { appliedInsertIds, rememberApplied } from '../store/properties';
 import { clearFailedOutcomes, EventOutcomeRow, insertDeliveryRecords, recordEventOutcomes } from '../store/deliveryWrites';
 import type { JobDelivery } from '../deliveries/deliveryRecord';
 
@@ -31,7 +33,11 @@ export interface BatchEntry {
   retried?: boolean;
 }
 
-/** stored: a new activity; duplicate: its insertId was stored before; filtered: dropped by the tenant's action filter; identified: an identify event applied to the end user. */
+/**
+ * stored: a new activity; duplicate: its insertId was stored (or, for an identify, applied) before; filtered: dropped
+ * by the tenant's action filter, or a group identify of no company; identified: an identify event applied to the end
+ * user, or a group identify to the company.
+ */
 export type EventOutcome = 'stored' | 'duplicate' | 'filtered' | 'identified';
 
 interface PendingEvent {
@@ -40,11 +46,14 @@ interface PendingEvent {
   receivedAt: number;
   event: ActivityEvent;
   delivery?: { id: string; index: number };
+  /** What the delivery log says of the event beside its outcome: a property update refused or partly skipped. */
+  notes: string[];
 }
 
 export async function writeBatch(db: Db, entries: BatchEntry[]): Promise<EventOutcome[][]> {
   const outcomes: EventOutcome[][] = entries.map((entry) => new Array(entry.events.length));
   const byTenant = new Map<number, PendingEvent[]>();
+  const notes: string[][][] = entries.map((entry) => entry.events.map(() => []));
   entries.forEach((entry, entryIndex) => {
     const pending = byTenant.get(entry.tenantId) ?? [];
     entry.events.forEach((event, eventIndex) =>
@@ -54,6 +63,7 @@ export async function writeBatch(db: Db, entries: BatchEntry[]): Promise<EventOu
         receivedAt: entry.receivedAt,
         event,
         delivery: entry.delivery && { id: entry.delivery.id, index: entry.delivery.indexes[eventIndex] },
+        notes: notes[entryIndex][eventIndex],
       }),
     );
     byTenant.set(entry.tenantId, pending);
@@ -63,13 +73,13 @@ export async function writeBatch(db: Db, entries: BatchEntry[]): Promise<EventOu
     for (const tenantId of [...byTenant.keys()].sort((a, b) => a - b)) {
       await writeTenantEvents(trx, tenantId, byTenant.get(tenantId) as PendingEvent[], outcomes);
     }
-    await recordDeliveries(trx, entries, outcomes);
+    await recordDeliveries(trx, entries, outcomes, notes);
   });
   return outcomes;
 }
 
-/** The delivery log's part of the batch, in the same transaction: request records, and every outcome but "stored" (a stored event is its activity). */
-async function recordDeliveries(trx: Knex.Transaction, entries: BatchEntry[], outcomes: EventOutcome[][]): Promise<void> {
+/** The delivery log's part of the batch, in the same transaction: request records, and every outcome but "stored" (a stored event is its activity) unless it has notes. */
+async function recordDeliveries(trx: Knex.Transaction, entries: BatchEntry[], outcomes: EventOutcome[][], notes: string[][][]): Promise<void> {
   const now = Date.now();
   // In id order, as the outcomes below: a job run twice at once (its worker thought dead) locks its rows in one order.
   await insertDeliveryRecords(trx, entries.flatMap((entry) => entry.delivery?.record ?? []).sort((a, b) => compareText(a.id, b.id)));
@@ -80,7 +90,8 @@ async function recordDeliveries(trx: Knex.Transaction, entries: BatchEntry[], ou
     if (entry.retried) await clearFailedOutcomes(trx, delivery.id, delivery.indexes);
     entry.events.forEach((event, eventIndex) => {
       const outcome = outcomes[entryIndex][eventIndex];
-      if (outcome !== 'stored') rows.push({ deliveryId: delivery.id, index: delivery.indexes[eventIndex], insertId: event.insertId, outcome });
+      const note = notes[entryIndex][eventIndex].join('; ');
+      if (outcome !== 'stored' || note !== '') rows.push({ deliveryId: delivery.id, index: delivery.indexes[eventIndex], insertId: event.insertId, outcome, ...(note !== '' && { error: note }) });
     });
   }
   await recordEventOutcomes(trx, rows.sort((a, b) => compareText(a.deliveryId, b.deliveryId) || a.index - b.index), now);
@@ -96,7 +107,7 @@ async function writeTenantEvents(trx: Knex.Transaction, tenantId: number, pendin
   const kept: PendingEvent[] = [];
   const filtered = new Map<string, number>();
   for (const item of pending) {
-    if (item.event.kind !== 'identify' && !settings.keepsAction(item.event.action)) {
+    if (item.event.kind === undefined && !settings.keepsAction(item.event.action)) {
       outcomes[item.entryIndex][item.eventIndex] = 'filtered';
       filtered.set(item.event.action, (filtered.get(item.event.action) ?? 0) + 1);
     } else {
@@ -115,7 +126,7 @@ function* recordKeys(items: PendingEvent[]): Generator<string> {
   for (const { event } of items) {
     if (event.externalId !== undefined) yield `externalId:${event.externalId}`;
     if (event.email !== undefined) yield `email:${event.email}`;
-    if (event.kind !== 'identify') yield `insertId:${event.insertId}`;
+    yield `insertId:${event.insertId}`;
     if (event.companyExternalId !== undefined) yield `company:${event.companyExternalId}`;
     if (event.assetExternalId !== undefined) yield `asset:${event.assetExternalId}`;
     if (event.projectExternalId !== undefined) yield `project:${event.projectExternalId}`;
@@ -152,15 +163,29 @@ async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, setting
   const domainCompanies = await companiesByDomain(trx, tenantId, domains);
 
   const activities: Array<{ item: PendingEvent; user: KnownEndUser; companyId: number | null }> = [];
+  const updates: PropertyUpdate[] = [];
   const learned = new Set<string>();
   for (const item of fresh) {
     const { event } = item;
+    const groupCompanyId = event.companyExternalId === undefined ? undefined : namedCompanies.get(event.companyExternalId);
+    if (event.companyProperties !== undefined) {
+      if (groupCompanyId !== undefined) updates.push({ table: 'companies', id: groupCompanyId, update: event.companyProperties, prefix: 'group_properties.', notes: item.notes });
+      else item.notes.push(`group_properties: company ${event.companyExternalId} does not exist and the tenant does not create companies (autoCreateCompanies=false); its properties were not applied`);
+    }
+    if (event.kind === 'groupidentify') {
+      if (groupCompanyId === undefined) item.notes.push(`groups: names no company of the tenant's company group type "${settings.companyGroupType}", or one the tenant does not create; nothing was applied`);
+      outcomes[item.entryIndex][item.eventIndex] = groupCompanyId === undefined ? 'filtered' : 'identified';
+      continue;
+    }
     const identify = event.kind === 'identify';
     const user = await resolveEndUser(trx, tenantId, known, event, { overwrite: identify, now });
+    if (event.userProperties !== undefined) updates.push({ table: 'end_users', id: user.id, update: event.userProperties, prefix: 'user_properties.', notes: item.notes });
     const companyId = await companyOfEvent(trx, tenantId, event, user, { namedCompanies, domainCompanies, learned }, now);
     if (identify) outcomes[item.entryIndex][item.eventIndex] = 'identified';
     else activities.push({ item, user, companyId });
   }
+  await applyPropertyUpdates(trx, updates);
+  await rememberApplied(trx, tenantId, fresh.flatMap(({ event }) => (event.kind !== undefined ? [event.insertId] : [])), now);
   await storeActivities(trx, tenantId, activities, now);
 }
 
@@ -171,18 +196,21 @@ async function tenantSettings(trx: Knex.Transaction, tenantId: number): Promise<
   return readSettings(stored);
 }
 
-/** Marks events whose insertId is already stored (or repeated within the batch) as duplicates; returns the rest. Identify events store nothing, so they always apply. */
+/**
+ * Marks events whose insertId is already stored (or repeated within the batch) as duplicates; returns the rest.
+ * Identify events store no activity: theirs are looked up among the identifications applied before, so a
+ * redelivered one does not apply its operations ($add) twice.
+ */
 async function withoutStoredInsertIds(trx: Knex.Transaction, tenantId: number, kept: PendingEvent[], outcomes: EventOutcome[][]): Promise<PendingEvent[]> {
-  const insertIds = [...new Set(kept.filter(({ event }) => event.kind !== 'identify').map(({ event }) => event.insertId))];
-  const seen = await storedInsertIds(trx, tenantId, insertIds);
+  const insertIdsOf = (updates: boolean) => [...new Set(kept.filter(({ event }) => (event.kind !== undefined) === updates).map(({ event }) => event.insertId))];
+  const seenActivities = await storedInsertIds(trx, tenantId, insertIdsOf(false));
+  const seenUpdates = await appliedInsertIds(trx, tenantId, insertIdsOf(true));
   const fresh: PendingEvent[] = [];
   for (const item of kept) {
-    if (item.event.kind === 'identify') {
-      fresh.push(item);
-      continue;
-    }
+    const seen = item.event.kind === undefined ? seenActivities : seenUpdates;
     const isRepeat = seen.has(item.event.insertId);
-    outcomes[item.entryIndex][item.eventIndex] = isRepeat ? 'duplicate' : 'stored';
+    if (isRepeat) outcomes[item.entryIndex][item.eventIndex] = 'duplicate';
+    else if (item.event.kind === undefined) outcomes[item.entryIndex][item.eventIndex] = 'stored';
     if (!isRepeat) {
       fresh.push(item);
       seen.add(item.event.insertId);

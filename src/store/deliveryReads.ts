@@ -28,7 +28,8 @@ async function outcomeCounts(db: Db, deliveryIds: string[]): Promise<Map<string,
   if (deliveryIds.length === 0) return counts;
   const stored: Array<{ delivery_id: string; n: number | string }> = await db('activities').whereIn('delivery_id', deliveryIds).groupBy('delivery_id').select('delivery_id').count({ n: '*' });
   for (const row of stored) (counts.get(row.delivery_id) as Record<string, number>).stored = Number(row.n);
-  const others: Array<{ delivery_id: string; outcome: string; n: number | string }> = await db('delivery_events').whereIn('delivery_id', deliveryIds).groupBy('delivery_id', 'outcome').select('delivery_id', 'outcome').count({ n: '*' });
+  // A stored event is counted by its activity; its delivery_events row, when it has one, only carries a note.
+  const others: Array<{ delivery_id: string; outcome: string; n: number | string }> = await db('delivery_events').whereIn('delivery_id', deliveryIds).whereNot('outcome', 'stored').groupBy('delivery_id', 'outcome').select('delivery_id', 'outcome').count({ n: '*' });
   for (const row of others) (counts.get(row.delivery_id) as Record<string, number>)[row.outcome] = Number(row.n);
   return counts;
 }
@@ -70,9 +71,13 @@ export async function getDelivery(db: Db, tenantId: number, id: string) {
   const counts = await outcomeCounts(db, [id]);
   const stored: Array<{ delivery_index: number; insert_id: string; id: number }> = await db('activities').where({ delivery_id: id }).select('delivery_index', 'insert_id', 'id');
   const others: Array<{ event_index: number; insert_id: string; outcome: string; error: string | null }> = await db('delivery_events').where({ delivery_id: id });
+  const storedNotes = new Map(others.filter((event) => event.outcome === 'stored').map((event) => [event.event_index, event.error]));
   const events = [
-    ...stored.map((event) => ({ index: event.delivery_index, insertId: event.insert_id, outcome: 'stored', activityId: event.id })),
-    ...others.map((event) => ({ index: event.event_index, insertId: event.insert_id, outcome: event.outcome, ...(event.error !== null && { error: event.error }) })),
+    ...stored.map((event) => {
+      const note = storedNotes.get(event.delivery_index);
+      return { index: event.delivery_index, insertId: event.insert_id, outcome: 'stored', activityId: event.id, ...(typeof note === 'string' && { error: note }) };
+    }),
+    ...others.filter((event) => event.outcome !== 'stored').map((event) => ({ index: event.event_index, insertId: event.insert_id, outcome: event.outcome, ...(event.error !== null && { error: event.error }) })),
   ].sort((a, b) => a.index - b.index);
   return { ...toDelivery(row, counts.get(id)), events };
 }

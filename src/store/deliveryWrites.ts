@@ -19,7 +19,8 @@ export interface DeliveryRecordRow {
   rejectedCount?: number;
 }
 
-export type LoggedOutcome = 'duplicate' | 'filtered' | 'identified' | 'failed';
+/** stored only with a note (its error): a stored event is otherwise its activity. */
+export type LoggedOutcome = 'stored' | 'duplicate' | 'filtered' | 'identified' | 'failed';
 
 export async function insertDeliveryRecords(trx: Knex.Transaction, records: DeliveryRecordRow[]): Promise<void> {
   const rows = records.map((record) => ({

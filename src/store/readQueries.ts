@@ -1,6 +1,8 @@
 /** The read API's queries: end users, activities and companies of one tenant, paged by id. */
 import type { Knex } from 'knex';
 import type { Db } from './db';
+import { dialectOf } from './db';
+import { parseProperties } from './properties';
 
 export interface Page<T> {
   data: T[];
@@ -74,6 +76,39 @@ export interface EndUserFilter {
   companyExternalId?: string;
   /** Only users with no company. */
   unassigned?: boolean;
+  /** Only users whose property `name` equals the text `value` (or the number or boolean it writes). */
+  property?: { name: string; value: string };
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
+
+/**
+ * The values a property filter matches: the text as given, and the number or boolean it writes ("5" finds 5,
+ * "true" finds true), since a query string carries only text and senders send either.
+ */
+function filterValues(value: string): Array<string | number | boolean> {
+  const values: Array<string | number | boolean> = [value];
+  if (DECIMAL.test(value) && Number.isFinite(Number(value))) values.push(Number(value));
+  if (value === 'true' || value === 'false') values.push(value === 'true');
+  return values;
+}
+
+/**
+ * PostgreSQL: containment, which the GIN index end_users_properties_read serves. SQLite: the JSON of each of the
+ * tenant's users is read (no index; docs/performance.md). json_each's type tells the text "5" from the number 5.
+ */
+function wherePropertyEquals(db: Db, query: Knex.QueryBuilder, name: string, value: string): void {
+  const values = filterValues(value);
+  if (dialectOf(db) === 'postgres') {
+    query.where((any) => {
+      for (const wanted of values) any.orWhereRaw('u.properties @> ?::jsonb', [JSON.stringify({ [name]: wanted })]);
+    });
+    return;
+  }
+  const typed = values.map((wanted) =>
+    typeof wanted === 'boolean' ? `p.type = '${wanted}'` : typeof wanted === 'number' ? "(p.type IN ('integer', 'real') AND p.value = ?)" : "(p.type = 'text' AND p.value = ?)",
+  );
+  query.whereRaw(`EXISTS (SELECT 1 FROM json_each(u.properties) AS p WHERE p.key = ? AND (${typed.join(' OR ')}))`, [name, ...values.filter((wanted) => typeof wanted !== 'boolean')]);
 }
 
 export async function listEndUsers(db: Db, tenantId: number, filter: EndUserFilter, request: PageRequest) {
@@ -81,13 +116,14 @@ export async function listEndUsers(db: Db, tenantId: number, filter: EndUserFilt
     .leftJoin('companies as c', 'c.id', 'u.company_id')
     .where('u.tenant_id', tenantId)
     .select(
-      'u.id', 'u.external_id', 'u.email', 'u.name', 'u.company_id', 'u.created_at', 'c.external_id as company_external_id',
+      'u.id', 'u.external_id', 'u.email', 'u.name', 'u.company_id', 'u.created_at', 'u.properties', 'c.external_id as company_external_id',
       db.raw('(SELECT COUNT(*) FROM activities a WHERE a.tenant_id = u.tenant_id AND a.end_user_id = u.id) AS activity_count'),
     );
   if (filter.externalId !== undefined) query.where('u.external_id', filter.externalId);
   if (filter.email !== undefined) query.where('u.email', filter.email);
   if (filter.companyExternalId !== undefined) query.where('u.company_id', idByExternalId(db, 'companies', tenantId, filter.companyExternalId));
   if (filter.unassigned) query.whereNull('u.company_id');
+  if (filter.property !== undefined) wherePropertyEquals(db, query, filter.property.name, filter.property.value);
   return page(query, request, 'u.id', (row: Record<string, any>) => ({
     id: row.id,
     externalId: row.external_id,
@@ -97,6 +133,7 @@ export async function listEndUsers(db: Db, tenantId: number, filter: EndUserFilt
     companyExternalId: row.company_external_id,
     createdAt: iso(row.created_at),
     activityCount: Number(row.activity_count),
+    properties: parseProperties(row.properties),
   }));
 }
 
@@ -155,8 +192,8 @@ export async function listActivities(db: Db, tenantId: number, filter: ActivityF
 
 export async function listCompanies(db: Db, tenantId: number, request: PageRequest) {
   // A company no event has named yet has no name stored, and reads as named by its externalId.
-  const query = db('companies').where('tenant_id', tenantId).select('id', 'external_id', db.raw('COALESCE(name, external_id) AS name'));
-  const result = await page(query, request, 'id', (row: Record<string, any>) => ({ id: row.id as number, externalId: row.external_id, name: row.name, domains: [] as string[] }));
+  const query = db('companies').where('tenant_id', tenantId).select('id', 'external_id', db.raw('COALESCE(name, external_id) AS name'), 'properties');
+  const result = await page(query, request, 'id', (row: Record<string, any>) => ({ id: row.id as number, externalId: row.external_id, name: row.name, domains: [] as string[], properties: parseProperties(row.properties) }));
   // In the order of the index (tenant_id, company_id, domain): the page's domains come without a sort.
   const domains: Array<{ company_id: number; domain: string }> = await db('company_domains')
     .where('tenant_id', tenantId)

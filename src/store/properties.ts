@@ -1,0 +1,50 @@
+/**
+ * The current properties of end users and companies in SQL, for the worker: read behind row locks, written back in
+ * one statement per table and batch; and the insert ids of identify events already applied.
+ */
+import type { Knex } from 'knex';
+import { dialectOf } from './db';
+import { inValues, insertRowsSkippingConflicts } from './manyValues';
+
+export type PropertiesTable = 'end_users' | 'companies';
+
+/** jsonb arrives parsed from PostgreSQL, JSON text from SQLite. */
+export function parseProperties(stored: unknown): Record<string, unknown> {
+  return typeof stored === 'string' ? (JSON.parse(stored) as Record<string, unknown>) : (stored as Record<string, unknown>);
+}
+
+/**
+ * The stored properties of these rows, locked until the transaction ends (FOR UPDATE on PostgreSQL; SQLite's one
+ * writer already holds the file): another worker updating one of them waits, then reads what this one wrote.
+ */
+export async function lockedProperties(trx: Knex.Transaction, table: PropertiesTable, ids: number[]): Promise<Map<number, Record<string, unknown>>> {
+  if (ids.length === 0) return new Map();
+  // In id order, so two batches locking overlapping rows take them in one order.
+  const query = trx(table).whereRaw(...inValues(trx, 'id', [...ids].sort((a, b) => a - b))).orderBy('id').select('id', 'properties');
+  if (dialectOf(trx) === 'postgres') query.forUpdate();
+  const rows: Array<{ id: number; properties: unknown }> = await query;
+  return new Map(rows.map((row) => [row.id, parseProperties(row.properties)]));
+}
+
+/** Writes each row's new properties: one statement for all of them. */
+export async function writeProperties(trx: Knex.Transaction, table: PropertiesTable, rows: Array<{ id: number; properties: Record<string, unknown> }>): Promise<void> {
+  if (rows.length === 0) return;
+  const pairs = JSON.stringify(rows.map(({ id, properties }) => [id, properties]));
+  if (dialectOf(trx) === 'postgres') {
+    await trx.raw('UPDATE ?? AS t SET properties = given.value -> 1 FROM (SELECT value FROM jsonb_array_elements(?::jsonb)) AS given WHERE t.id = (given.value ->> 0)::int', [table, pairs]);
+  } else {
+    await trx.raw("UPDATE ?? SET properties = given.properties FROM (SELECT value ->> 0 AS id, value -> '$[1]' AS properties FROM json_each(?)) AS given WHERE ??.id = given.id", [table, pairs, table]);
+  }
+}
+
+/** Which of these insert ids of identify events were applied before. */
+export async function appliedInsertIds(trx: Knex.Transaction, tenantId: number, insertIds: string[]): Promise<Set<string>> {
+  if (insertIds.length === 0) return new Set();
+  const rows: Array<{ insert_id: string }> = await trx('applied_updates').where({ tenant_id: tenantId }).whereRaw(...inValues(trx, 'insert_id', insertIds)).select('insert_id');
+  return new Set(rows.map((row) => row.insert_id));
+}
+
+export async function rememberApplied(trx: Knex.Transaction, tenantId: number, insertIds: string[], now: number): Promise<void> {
+  const rows = insertIds.map((insertId) => ({ tenant_id: tenantId, insert_id: insertId, applied_at: now }));
+  await insertRowsSkippingConflicts(trx, 'applied_updates', ['tenant_id', 'insert_id', 'applied_at'], rows, ['tenant_id', 'insert_id']);
+}
