@@ -83,6 +83,21 @@ describe("Amplitude's Identify and Group Identify APIs", () => {
     await waitFor('refusals of the known tenant logged', async () => (await deliveries('identify')).filter((row) => row.status === 400).length >= 4);
   });
 
+  it("user properties of identifications are applied with Amplitude's operations, in order, end to end", async () => {
+    const reply = await identify([
+      { user_id: 'props-1', user_properties: { $set: { plan: 'Pro', role: 'admin' }, $add: { logins: 2 } } },
+      { user_id: 'props-1', user_properties: { $add: { logins: 3 }, $unset: { role: '-' }, $append: { tags: 'beta' } } },
+      { device_id: 'device-2', user_id: 'props-2', user_properties: { plan: 'Free' } },
+    ]);
+    assert.deepEqual([reply.status, reply.text], [200, 'success']);
+    const user = await waitFor('properties applied', async () => {
+      const row = await endUser('props-1');
+      return row && JSON.parse(row.properties).logins === 5 && row;
+    });
+    assert.deepEqual(JSON.parse(user.properties), { plan: 'Pro', logins: 5, tags: ['beta'] });
+    assert.deepEqual(JSON.parse((await waitFor('second user', () => endUser('props-2'))).properties), { plan: 'Free' });
+  });
+
   it("413 in Amplitude's shape over the body limit", async () => {
     const reply = await identify(Array.from({ length: 2000 }, (_, i) => ({ user_id: `big-${i}`, user_properties: { pad: 'x'.repeat(20) } })));
     assert.deepEqual([reply.status, reply.body.code, reply.body.error], [413, 413, 'Payload too large']);
@@ -113,7 +128,10 @@ describe("Amplitude's Identify and Group Identify APIs", () => {
       '/groupidentify',
     );
     assert.deepEqual([reply.status, reply.text], [200, 'success']);
-    await waitFor('company created', async () => (await countRows(db, 'companies', { tenant_id: tenant.id, external_id: 'acme-gi' })) === 1);
+    const company = await waitFor('company created', async () => db('companies').where({ tenant_id: tenant.id, external_id: 'acme-gi' }).first());
+    assert.deepEqual(JSON.parse(company.properties), { name: 'Acme GI', tier: 'gold' });
+    assert.equal(company.name, 'Acme GI', 'a new company takes its name from the properties set');
+    assert.equal(await countRows(db, 'companies', { tenant_id: tenant.id, external_id: 'other' }), 0);
     await waitForQueueDrained(env);
     assert.equal(await countRows(db, 'activities', { tenant_id: tenant.id }), 0, 'a group identification stores no activity');
     const [logged] = await waitFor('logged', async () => {

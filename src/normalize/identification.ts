@@ -5,7 +5,7 @@
  * `$groupidentify` event. A group identification of another type is acknowledged and ignored, with a note.
  */
 import { FieldError } from './activityEvent';
-import { IDENTIFY_ACTION } from './amplitude';
+import { GROUP_IDENTIFY_ACTION, IDENTIFY_ACTION } from './amplitude';
 import { BodyError, normalizeBody, NormalizeOptions, NormalizedBody, Rejection } from './normalizeBody';
 import { describe, isPlainObject, isPresent } from './fields';
 import { DEFAULT_SETTINGS } from '../tenants/settings';
@@ -14,8 +14,6 @@ export type IdentifyApi = 'identify' | 'groupidentify';
 
 /** Amplitude's limit for both APIs: identifications per request. */
 export const MAX_IDENTIFICATIONS = 1024;
-
-export const GROUP_IDENTIFY_ACTION = '$groupidentify';
 
 export interface NormalizedIdentifications extends NormalizedBody {
   /** Group identifications of another group type than the tenant's company group type: acknowledged, nothing stored. */
