@@ -36,7 +36,7 @@ describe("Amplitude's Identify and Group Identify APIs", () => {
   const deliveries = (endpoint: string) => db('deliveries').where({ tenant_id: tenant.id, endpoint }).orderBy('id');
   const refusal = (reply: Reply) => [reply.status, reply.body?.error, reply.body?.missing_field ?? reply.body?.detail];
 
-  it('a form body as real senders post it (percent-encoded JSON) answers 200 "success", creates the end user and stores no activity', async () => {
+  it('a form body as real senders post it (percent-encoded JSON) answers 200 success, creates the end user and stores no activity', async () => {
     const raw = `api_key=${tenant.token}&identification=%7B%22user_id%22%3A%22form-1%22%2C%22user_properties%22%3A%7B%22email%22%3A%22Form.One%40Example.com%22%2C%22name%22%3A%22Form%20One%22%7D%7D`;
     const reply = await postForm('/identify', raw);
     assert.deepEqual([reply.status, reply.text], [200, 'success']);
