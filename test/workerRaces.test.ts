@@ -129,6 +129,28 @@ describe('worker races: three PostgreSQL worker processes on overlapping events'
     assert.equal(retries, 0, 'no job was retried');
   });
 
+  it('workers updating one person\'s and one company\'s properties at once lose no update: every $add counted, every $append kept (200 requests)', async function () {
+    onlyOn(this, 'postgres', ONLY_POSTGRES);
+    const tenant = await newTenant(db);
+    // The person is known by externalId and by email: the requests reach them by one key or the other.
+    assert.equal(await race(tenant, [[{ externalId: 'p', email: 'p@props.example', action: 'signup', insertId: 'signup' }]], activitiesStored(tenant.id, 1)), 0);
+    const requests = Array.from({ length: 200 }, (_, r) => [
+      r % 2 === 0
+        ? { event_type: 'Used', user_id: 'p', insert_id: `u-${r}`, user_properties: { $add: { n: 1 }, $append: { seen: `r${r}` } } }
+        : { event_type: '$identify', insert_id: `i-${r}`, user_properties: { $set: { email: 'p@props.example' }, $add: { n: 1 }, $append: { seen: `r${r}` } } },
+      { event_type: '$groupidentify', insert_id: `g-${r}`, groups: { company: 'acme' }, group_properties: { $add: { seats: 1 }, $postInsert: { requests: r } } },
+    ]);
+    const retries = await race(tenant, requests, activitiesStored(tenant.id, 101));
+    const person = await db('end_users').where({ tenant_id: tenant.id, external_id: 'p' }).first('properties');
+    assert.equal(await countRows(db, 'end_users', { tenant_id: tenant.id, email: 'p@props.example' }), 1, 'one person, by either key');
+    assert.equal(person.properties.n, 200);
+    assert.deepEqual([...person.properties.seen].sort(), requests.map((_, r) => `r${r}`).sort());
+    const company = await db('companies').where({ tenant_id: tenant.id, external_id: 'acme' }).first('properties');
+    assert.equal(company.properties.seats, 200);
+    assert.equal(company.properties.requests.length, 200);
+    assert.equal(retries, 0, 'no job was retried');
+  });
+
   it('jobs counting the same filtered actions in different orders, for the same people, never deadlock: no job retried', async function () {
     onlyOn(this, 'postgres', ONLY_POSTGRES);
     const tenant = await newTenant(db);
