@@ -121,6 +121,24 @@ describe('openapi.json: a valid OpenAPI document, served without credentials, th
     }
   });
 
+  it('the Identify and Group Identify APIs answer as documented, in forms and JSON', async () => {
+    const token = tenant.token;
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const encoded = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+    for (const [path, identification] of [
+      ['/identify', { user_id: 'identified-1', user_properties: { $set: { plan: 'Pro' } } }],
+      ['/groupidentify', { group_type: 'company', group_value: 'acme', group_properties: { $set: { tier: 'gold' } } }],
+    ] as const) {
+      assert.equal((await call('POST', path, { raw: encoded({ api_key: token, identification: JSON.stringify(identification) }), headers: form })).status, 200);
+      assert.equal((await call('POST', path, { body: { api_key: token, identification: [identification] } })).status, 200);
+      assert.equal((await call('POST', path, { raw: encoded({ api_key: `${token}x`, identification: JSON.stringify(identification) }), headers: form })).status, 400);
+      assert.equal((await call('POST', path, { raw: encoded({ api_key: token }), headers: form })).status, 400);
+      assert.equal((await call('POST', path, { body: { api_key: disabled.token, identification } })).status, 403);
+      assert.equal((await call('POST', path, { raw: encoded({ api_key: token, identification: JSON.stringify({ ...identification, pad: 'x'.repeat(MAX_BODY_BYTES) }) }), headers: form })).status, 413);
+      assert.equal((await call('POST', path, { raw: 'api_key', headers: { 'content-type': 'text/csv' } })).status, 415);
+    }
+  });
+
   it('the admin and read API answer as documented: found, created, refused, missing and without credentials', async () => {
     const tenantPath = `/tenants/${tenant.id}`;
     assert.equal((await adminCall('GET', '/tenants', { headers: { authorization: 'Bearer wrong' } })).status, 401);

@@ -43,7 +43,7 @@ function documentedOperation(route: DocumentedRoute): Operation {
   return {
     summary: doc.summary,
     parameters: pathParameters(route.path),
-    ...(doc.body && { requestBody: { required: true, content: jsonContent(doc.body) } }),
+    ...(doc.body && { requestBody: { required: true, content: { ...jsonContent(doc.body), ...(doc.formBody && { 'application/x-www-form-urlencoded': { schema: doc.formBody } }) } } }),
     responses: responses(doc.responses),
     security: security(route.access, doc),
   };

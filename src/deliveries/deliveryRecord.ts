@@ -3,7 +3,9 @@ import { newTimeOrderedId } from '../timeOrderedIds';
 import type { Rejection } from '../normalize/normalizeBody';
 import { firstRejections } from './rejectionList';
 
-export type Endpoint = 'analytics' | 'analytics/bulk' | 'httpapi' | 'batch';
+/** The ingest endpoints a delivery names; the worker refuses a job whose record names another. */
+export const ENDPOINTS = ['analytics', 'analytics/bulk', 'httpapi', 'batch', 'identify', 'groupidentify'] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
 
 export interface DeliveryRecord {
   id: string;

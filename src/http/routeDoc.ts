@@ -25,6 +25,8 @@ export interface RouteDoc {
   /** Query parameters beyond the route's own list, and headers. */
   parameters?: Parameter[];
   body?: TSchema;
+  /** The same request as an `application/x-www-form-urlencoded` form, for routes that take both. */
+  formBody?: TSchema;
   responses: Record<number, Reply>;
   /** For `tenant` routes: where the token goes; `path` and `body` routes need no Authorization header. */
   tenantToken?: 'path' | 'bearer' | 'body';

@@ -4,8 +4,8 @@
  * the receiver makes is refused by name instead of being written, or failing somewhere inside the batch.
  */
 import type { IngestJob } from '../queue/ingestQueue';
+import { ENDPOINTS } from '../deliveries/deliveryRecord';
 
-const ENDPOINTS = ['analytics', 'analytics/bulk', 'httpapi', 'batch'];
 const OPTIONAL_TEXT = ['externalId', 'email', 'name', 'companyExternalId', 'companyName', 'assetExternalId', 'projectExternalId'];
 const NUMBERS = ['date', 'count', 'weight'];
 const OPTIONAL_OBJECTS = ['userProperties', 'companyProperties'];
@@ -21,7 +21,7 @@ function recordProblem(record: unknown, job: IngestJob, deliveryId: string): str
   if (!isObject(record)) return 'delivery.record: not an object';
   if (record.id !== deliveryId) return 'delivery.record.id: not the delivery\'s id';
   if (record.tenantId !== job.tenantId) return 'delivery.record.tenantId: not the job\'s tenant';
-  if (!ENDPOINTS.includes(record.endpoint as string)) return 'delivery.record.endpoint: not an ingest endpoint';
+  if (!(ENDPOINTS as readonly unknown[]).includes(record.endpoint)) return 'delivery.record.endpoint: not an ingest endpoint';
   if (record.userAgent !== null && typeof record.userAgent !== 'string') return 'delivery.record.userAgent: not text';
   for (const field of ['receivedAt', 'status', 'accepted']) if (!Number.isSafeInteger(record[field])) return `delivery.record.${field}: not a whole number`;
   if (!Array.isArray(record.rejected)) return 'delivery.record.rejected: not a list';

@@ -4,14 +4,14 @@
  * request with any invalid event is refused whole (400, with the invalid events' indexes by field); the SDKs drop
  * those and send the rest again.
  */
-import { BodyError, normalizeBody, TooManyEventsError } from '../normalize/normalizeBody';
+import { BodyError, normalizeBody, NormalizedBody, TooManyEventsError } from '../normalize/normalizeBody';
 import { describe, isPlainObject } from '../normalize/fields';
-import { IngestDeps, queueAccepted, rateLimited, recordRefusal, unqueuedReason } from './ingestRequest';
+import { IngestDeps, QueueOutcome, queueAccepted, rateLimited, recordRefusal, unqueuedReason } from './ingestRequest';
 import type { DeliveryStart } from '../deliveries/deliveryRecord';
 import type { HttpResult } from '../http/result';
 import { decodeBody } from './decodeBody';
 import { rejectionFields } from '../deliveries/rejectionList';
-import { createApiKeyScanner } from './apiKeyScanner';
+import { ApiKeyScanner, createApiKeyScanner } from './apiKeyScanner';
 import { EarlyAnswer } from '../http/readBody';
 import type { TenantSettings } from '../tenants/settings';
 
@@ -23,19 +23,24 @@ export function payloadTooLarge(detail?: string): HttpResult {
   return amplitudeError(413, 'Payload too large', detail === undefined ? {} : { detail });
 }
 
-/** Amplitude's own body limits (after decompression): 1 MB on the HTTP V2 API, 20 MB on the Batch API. */
-const AMPLITUDE_BODY_LIMITS = { httpapi: { maxBytes: 1024 * 1024, limitName: "Amplitude's HTTP V2 API limit" }, batch: { maxBytes: 20 * 1024 * 1024, limitName: "Amplitude's Batch API limit" } };
+/** Amplitude's own body limits (after decompression): 1 MB on the HTTP V2 API and the Identify APIs, 20 MB on the Batch API. */
+const AMPLITUDE_BODY_LIMITS = {
+  httpapi: { maxBytes: 1024 * 1024, limitName: "Amplitude's HTTP V2 API limit" },
+  batch: { maxBytes: 20 * 1024 * 1024, limitName: "Amplitude's Batch API limit" },
+  identify: { maxBytes: 1024 * 1024, limitName: "Amplitude's Identify API limit" },
+  groupidentify: { maxBytes: 1024 * 1024, limitName: "Amplitude's Group Identify API limit" },
+};
 
 /** The body limit of an Amplitude route: Amplitude's own, or MAX_BODY_BYTES when that is lower. */
-export function httpApiBodyLimit(endpoint: 'httpapi' | 'batch', maxBodyBytes: number): { maxBytes: number; limitName: string } {
+export function httpApiBodyLimit(endpoint: keyof typeof AMPLITUDE_BODY_LIMITS, maxBodyBytes: number): { maxBytes: number; limitName: string } {
   const own = AMPLITUDE_BODY_LIMITS[endpoint];
   return own.maxBytes <= maxBodyBytes ? own : { maxBytes: maxBodyBytes, limitName: 'MAX_BODY_BYTES' };
 }
 
-type KeyCheck = { tenantId: number; settings: TenantSettings } | HttpResult;
+export type KeyCheck = { tenantId: number; settings: TenantSettings } | HttpResult;
 
 /** The tenant of an API key, or the refusal to send (recorded when the tenant is known). */
-async function checkApiKey(deps: IngestDeps, key: string, delivery: DeliveryStart): Promise<KeyCheck> {
+export async function checkApiKey(deps: IngestDeps, key: string, delivery: DeliveryStart): Promise<KeyCheck> {
   const check = await deps.tenants.check(key);
   switch (check.status) {
     case 'ok':
@@ -49,7 +54,7 @@ async function checkApiKey(deps: IngestDeps, key: string, delivery: DeliveryStar
   }
 }
 
-const isRefusal = (check: KeyCheck): check is HttpResult => 'status' in check;
+export const isRefusal = (check: KeyCheck): check is HttpResult => 'status' in check;
 
 /** With `Authorization: Bearer KEY` the key is known before the body: a refusal to send at once, or undefined to read on. */
 export async function refuseHeaderKey(deps: IngestDeps, key: string, delivery: DeliveryStart): Promise<HttpResult | undefined> {
@@ -62,8 +67,7 @@ export async function refuseHeaderKey(deps: IngestDeps, key: string, delivery: D
  * seen, so a wrong key is refused (EarlyAnswer) without reading or parsing the rest. A known key only lets the read
  * go on; the full parse checks the key again and decides.
  */
-export function apiKeyGate(deps: IngestDeps, delivery: DeliveryStart): (chunk: Buffer) => Promise<void> {
-  const scanner = createApiKeyScanner();
+export function apiKeyGate(deps: IngestDeps, delivery: DeliveryStart, scanner: ApiKeyScanner = createApiKeyScanner()): (chunk: Buffer) => Promise<void> {
   let decided = false;
   return async (chunk) => {
     if (decided) return;
@@ -91,8 +95,8 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, deliv
 
   const check = await checkApiKey(deps, key, delivery);
   if (isRefusal(check)) return check;
-  const limited = rateLimited(deps, check.tenantId, delivery);
-  if (limited) return amplitudeError(429, 'Too many requests', { detail: (limited.body as { error: string }).error }, limited.headers);
+  const limited = amplitudeRateLimited(deps, check.tenantId, delivery);
+  if (limited) return limited;
 
   let normalized;
   try {
@@ -111,27 +115,41 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, deliv
     throw error;
   }
   if (normalized.oversized.length > 0) return recordRefusal(deps, check.tenantId, delivery, payloadTooLarge(), normalized.rejected);
-  if (normalized.rejected.length > 0) {
-    const missing: Record<string, number[]> = {};
-    const invalid: Record<string, number[]> = {};
-    for (const { index, field, missing: isMissing } of normalized.refusedFields) {
-      const group = isMissing ? missing : invalid;
-      (group[field] ??= []).push(index);
-    }
-    deps.metrics.countEvents({ ...normalized, events: [] });
-    const result = amplitudeError(400, Object.keys(invalid).length > 0 ? 'Invalid field values on some events' : 'Request missing required field', {
-      events_with_invalid_fields: invalid,
-      events_with_missing_fields: missing,
-      ...rejectionFields(normalized.rejected),
-    });
-    return recordRefusal(deps, check.tenantId, delivery, result, normalized.rejected);
-  }
+  if (normalized.rejected.length > 0) return refuseInvalidEvents(deps, check.tenantId, delivery, normalized);
   const queued = await queueAccepted(deps, check.tenantId, delivery, normalized, 200);
-  if (queued !== 'queued') return amplitudeError(503, `Service unavailable: ${unqueuedReason(queued)}`, {}, { 'Retry-After': String(deps.limits.retryAfterSeconds) });
+  if (queued !== 'queued') return unqueued(deps, queued);
   return {
     status: 200,
     body: { code: 200, events_ingested: normalized.events.length, payload_size_bytes: body.length, server_upload_time: Date.now() },
   };
+}
+
+/** Amplitude's 400 for a request with invalid events, refused whole: their indexes by field, missing or invalid. */
+export function refuseInvalidEvents(deps: IngestDeps, tenantId: number, delivery: DeliveryStart, normalized: Pick<NormalizedBody, 'rejected' | 'refusedFields'>): HttpResult {
+  const missing: Record<string, number[]> = {};
+  const invalid: Record<string, number[]> = {};
+  for (const { index, field, missing: isMissing } of normalized.refusedFields) {
+    const group = isMissing ? missing : invalid;
+    (group[field] ??= []).push(index);
+  }
+  deps.metrics.countEvents({ ...normalized, events: [] });
+  const result = amplitudeError(400, Object.keys(invalid).length > 0 ? 'Invalid field values on some events' : 'Request missing required field', {
+    events_with_invalid_fields: invalid,
+    events_with_missing_fields: missing,
+    ...rejectionFields(normalized.rejected),
+  });
+  return recordRefusal(deps, tenantId, delivery, result, normalized.rejected);
+}
+
+/** Amplitude's 429 when the tenant is over RATE_LIMIT_PER_TENANT, or undefined. */
+export function amplitudeRateLimited(deps: IngestDeps, tenantId: number, delivery: DeliveryStart): HttpResult | undefined {
+  const limited = rateLimited(deps, tenantId, delivery);
+  return limited && amplitudeError(429, 'Too many requests', { detail: (limited.body as { error: string }).error }, limited.headers);
+}
+
+/** Amplitude's 503 for events the queue did not acknowledge. */
+export function unqueued(deps: IngestDeps, outcome: Exclude<QueueOutcome, 'queued'>): HttpResult {
+  return amplitudeError(503, `Service unavailable: ${unqueuedReason(outcome)}`, {}, { 'Retry-After': String(deps.limits.retryAfterSeconds) });
 }
 
 function unavailable(deps: IngestDeps): HttpResult {

@@ -1,4 +1,4 @@
-/** Koa routes of the ingest API; they only translate HTTP to ingestRequest / amplitudeHttpApi and back. */
+/** Koa routes of the ingest API; they only translate HTTP to ingestRequest / amplitudeHttpApi / identifyApi and back. */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { acceptEvents, authorizeTenant, IngestDeps, recordRefusal } from './ingestRequest';
@@ -11,12 +11,17 @@ import { contentTypeRefusal } from '../http/contentType';
 import { queryStringRefusal } from './queryString';
 import { exactRouter, mountRoutes } from '../http/routeAccess';
 import type { DocumentedRoute } from '../http/routeDoc';
-import { HTTP_API_DOC, INGEST_DOCS } from './ingestSchemas';
+import { GROUP_IDENTIFY_DOC, HTTP_API_DOC, IDENTIFY_DOC, INGEST_DOCS } from './ingestSchemas';
+import { acceptIdentifyRequest, bodyKind, declaredBodyKind } from './identifyApi';
+import { createFormApiKeyScanner } from './formApiKeyScanner';
+import type { IdentifyApi } from '../normalize/identification';
 
 /** Every ingest route; `tenant`: each handler finds the tenant's token (path, header or body) and checks it first. */
 export const INGEST_ROUTES: Array<DocumentedRoute & { endpoint: Endpoint }> = [
   { method: 'post', path: '/2/httpapi', access: 'tenant', endpoint: 'httpapi', doc: HTTP_API_DOC },
   { method: 'post', path: '/batch', access: 'tenant', endpoint: 'batch', doc: HTTP_API_DOC },
+  { method: 'post', path: '/identify', access: 'tenant', endpoint: 'identify', doc: IDENTIFY_DOC },
+  { method: 'post', path: '/groupidentify', access: 'tenant', endpoint: 'groupidentify', doc: GROUP_IDENTIFY_DOC },
   // Before /analytics/:token, which would take "bulk" for a token.
   { method: 'post', path: '/analytics/bulk', access: 'tenant', endpoint: 'analytics/bulk', doc: INGEST_DOCS.bulk },
   { method: 'post', path: '/analytics/bulk/:token', access: 'tenant', endpoint: 'analytics/bulk', doc: INGEST_DOCS.bulkInPath },
@@ -103,6 +108,30 @@ export function ingestRoutes(deps: IngestDeps, maxBodyBytes: number): Router {
     );
   };
 
-  mountRoutes(router, INGEST_ROUTES, undefined, ({ endpoint }) => (endpoint === 'httpapi' || endpoint === 'batch' ? httpApi(endpoint) : planhatOrAmplitude(endpoint)));
+  // Amplitude's Identify APIs: the key is in the body (a form or JSON), checked as it streams past, as above.
+  const identifyApi = (endpoint: IdentifyApi) => async (ctx: Context) => {
+    const delivery = startDelivery(endpoint, ctx.get('user-agent'), Date.now());
+    ctx.state.route = endpoint;
+    const contentType = ctx.get('content-type');
+    const wrongType = contentTypeRefusal(contentType, true);
+    if (wrongType) return sendResult(ctx, amplitudeError(415, wrongType));
+    const query = queryStringRefusal(ctx.querystring, 'send api_key and identification in the body, as a form or JSON');
+    if (query) return sendResult(ctx, amplitudeError(400, query));
+    const declared = declaredBodyKind(contentType);
+    const scanner = declared === 'form' ? createFormApiKeyScanner() : undefined;
+    await withBody(
+      ctx,
+      deps,
+      { ...httpApiBodyLimit(endpoint, maxBodyBytes), inspect: declared === undefined ? undefined : apiKeyGate(deps, delivery, scanner) },
+      (error) => sendResult(ctx, error.status === 413 ? payloadTooLarge(error.message) : amplitudeError(error.status, error.message)),
+      async (body) => sendResult(ctx, await acceptIdentifyRequest(deps, endpoint, { body, kind: bodyKind(contentType, body), delivery })),
+    );
+  };
+
+  mountRoutes(router, INGEST_ROUTES, undefined, ({ endpoint }) => {
+    if (endpoint === 'httpapi' || endpoint === 'batch') return httpApi(endpoint);
+    if (endpoint === 'identify' || endpoint === 'groupidentify') return identifyApi(endpoint);
+    return planhatOrAmplitude(endpoint);
+  });
   return router;
 }

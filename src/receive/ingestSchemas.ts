@@ -98,3 +98,53 @@ export const HTTP_API_DOC: RouteDoc = {
     503: amplitudeRefusal('Redis unreachable, or BODY_MEMORY_BUDGET_BYTES of bodies in flight; Retry-After'),
   },
 };
+
+const MAX_IDENTIFICATIONS = 1024;
+
+const Identification = Type.Object(
+  {
+    user_id: Type.Optional(Type.String()),
+    device_id: Type.Optional(Type.String()),
+    user_properties: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'plain keys, or Amplitude\'s operations ($set, $setOnce, $add, $append, $prepend, $preInsert, $postInsert, $remove, $unset, $clearAll)' })),
+    groups: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  },
+  { title: 'Identification', additionalProperties: true, description: 'user_id or device_id, and the user properties to apply' },
+);
+
+const GroupIdentification = Type.Object(
+  {
+    group_type: Type.String({ description: 'the tenant\'s companyGroupType updates the company; any other type is acknowledged and ignored' }),
+    group_value: Type.String({ description: 'the company\'s externalId' }),
+    group_properties: Type.Object({}, { additionalProperties: true, description: 'plain keys or Amplitude\'s operations, as user_properties' }),
+  },
+  { title: 'Group identification', additionalProperties: true },
+);
+
+/** Amplitude's Identify APIs: a form (as Amplitude documents them) or the same two fields as JSON. */
+function identifyDoc(summary: string, item: typeof Identification | typeof GroupIdentification): RouteDoc {
+  const identification = Type.Union([Type.String({ description: 'JSON text of one or an array' }), item, Type.Array(item, { minItems: 1, maxItems: MAX_IDENTIFICATIONS })]);
+  return {
+    summary,
+    tenantToken: 'body',
+    body: Type.Object({ api_key: Type.String({ description: 'the tenant token' }), identification }, { required: ['api_key', 'identification'], additionalProperties: true }),
+    formBody: Type.Object(
+      { api_key: Type.String({ description: 'the tenant token' }), identification: Type.String({ description: `JSON text: one object or an array of at most ${MAX_IDENTIFICATIONS}` }) },
+      { additionalProperties: false },
+    ),
+    responses: {
+      200: { description: 'every identification is in the queue (or ignored, for another group type): the text "success", as Amplitude answers', contentType: 'text/plain' },
+      400: amplitudeRefusal('Invalid API key, a bad form or JSON, a missing api_key or identification, invalid identifications (their indexes by field), more than 1,024, or a query string'),
+      403: amplitudeRefusal('tenant disabled'),
+      413: amplitudeRefusal('over 1 MB after decompression (or MAX_BODY_BYTES if lower), too many identifications, or one over MAX_EVENT_BYTES'),
+      415: amplitudeRefusal('neither a form nor JSON, or an unsupported Content-Encoding'),
+      429: amplitudeRefusal('over RATE_LIMIT_PER_TENANT; Retry-After'),
+      503: amplitudeRefusal('Redis unreachable, or BODY_MEMORY_BUDGET_BYTES of bodies in flight; Retry-After'),
+    },
+  };
+}
+
+export const IDENTIFY_DOC = identifyDoc('Amplitude Identify API: api_key and identification (user properties of one or up to 1,024 users); updates end users, stores no activity', Identification);
+export const GROUP_IDENTIFY_DOC = identifyDoc(
+  'Amplitude Group Identify API: api_key and identification (group properties); the tenant\'s company group type updates companies, stores no activity',
+  GroupIdentification,
+);

@@ -4,10 +4,12 @@
  * rather than ignored while the sender believes it had an effect.
  */
 
-/** The reason to refuse, or undefined when the request has no query string. */
-export function queryStringRefusal(querystring: string): string | undefined {
+const TOKEN_PLACES = 'the token goes in the path or in "Authorization: Bearer TOKEN"';
+
+/** The reason to refuse, or undefined when the request has no query string; `tokenPlaces`: where the route takes its token instead. */
+export function queryStringRefusal(querystring: string, tokenPlaces = TOKEN_PLACES): string | undefined {
   if (querystring === '') return undefined;
   const [name] = new URLSearchParams(querystring).keys();
   const what = name === undefined ? 'query string' : `query parameter "${name.slice(0, 60)}"`;
-  return `${what}: ingest routes take no query parameters (the token goes in the path or in "Authorization: Bearer TOKEN")`;
+  return `${what}: ingest routes take no query parameters (${tokenPlaces})`;
 }

@@ -96,6 +96,7 @@ function bodyFor(route: WalkedRoute, token: string): string | undefined {
   if (route.method === 'GET' || route.method === 'HEAD' || route.method === 'OPTIONS') return undefined;
   if (/\/(companies|assets|projects)$/.test(route.path)) return JSON.stringify([{ externalId: 'spelled' }]);
   if (route.path.startsWith('/analytics/bulk')) return JSON.stringify([{ id: 'spelled', action: 'spelled' }]);
+  if (/^\/(group)?identify$/.test(route.path)) return JSON.stringify({ api_key: token, identification: [{ user_id: 'spelled', group_type: 'company', group_value: 'spelled', group_properties: {} }] });
   if (route.access === 'tenant') return JSON.stringify({ api_key: token, events: [{ event_type: 'spelled', user_id: 'spelled' }], externalId: 'spelled', action: 'spelled' });
   return JSON.stringify({ name: `spelled-${Math.random().toString(36).slice(2)}`, enabled: true, data: { tenantId: 1, receivedAt: 0, events: [] } });
 }
