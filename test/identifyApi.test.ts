@@ -54,7 +54,8 @@ describe("Amplitude's Identify and Group Identify APIs", () => {
   it('a JSON body: identification as a JSON string, an array or one object; several in one request', async () => {
     const asText = await post(`${daemon.baseUrl}/identify`, { api_key: tenant.token, identification: JSON.stringify({ user_id: 'json-1', user_properties: { email: 'json1@example.com' } }) });
     const asArray = await post(`${daemon.baseUrl}/identify`, { api_key: tenant.token, identification: [{ user_id: 'json-2' }, { user_id: 'json-3', user_properties: { name: 'Three' } }] });
-    const asObject = await post(`${daemon.baseUrl}/identify`, { api_key: tenant.token, identification: { user_id: 'json-4' } });
+    // Other keys of the body are the sender's own, whatever their names: "status" and "body" included.
+    const asObject = await post(`${daemon.baseUrl}/identify`, { api_key: tenant.token, identification: { user_id: 'json-4' }, status: 418, body: 'mine' });
     assert.deepEqual([asText, asArray, asObject].map((reply) => [reply.status, reply.text]), [[200, 'success'], [200, 'success'], [200, 'success']]);
     await waitFor('four end users', async () => (await db('end_users').where({ tenant_id: tenant.id }).whereIn('external_id', ['json-1', 'json-2', 'json-3', 'json-4'])).length === 4);
     assert.equal((await endUser('json-3')).name, 'Three');

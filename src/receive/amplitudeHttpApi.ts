@@ -81,14 +81,22 @@ export function apiKeyGate(deps: IngestDeps, delivery: DeliveryStart, scanner: A
 }
 
 /** `headerKey`: the key from `Authorization: Bearer`, already checked; it stands in for a missing `api_key`, and the body's `api_key` wins when both are given. */
-export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, delivery: DeliveryStart, headerKey?: string): Promise<HttpResult> {
+/** The body as a JSON object, or Amplitude's 400 for one that is not: tagged, since a body may hold any key. */
+export function jsonObjectBody(body: Buffer): { object: Record<string, unknown> } | { refusal: HttpResult } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(decodeBody(body));
   } catch (error) {
-    return amplitudeError(400, 'Invalid JSON request body', { detail: (error as Error).message });
+    return { refusal: amplitudeError(400, 'Invalid JSON request body', { detail: (error as Error).message }) };
   }
-  if (!isPlainObject(parsed)) return amplitudeError(400, 'Invalid JSON request body', { detail: `body must be an object, got ${describe(parsed)}` });
+  if (!isPlainObject(parsed)) return { refusal: amplitudeError(400, 'Invalid JSON request body', { detail: `body must be an object, got ${describe(parsed)}` }) };
+  return { object: parsed };
+}
+
+export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, delivery: DeliveryStart, headerKey?: string): Promise<HttpResult> {
+  const read = jsonObjectBody(body);
+  if ('refusal' in read) return read.refusal;
+  const parsed = read.object;
   const key = parsed.api_key === undefined ? headerKey : parsed.api_key;
   if (typeof key !== 'string' || key === '') return amplitudeError(400, 'Request missing required field', { missing_field: 'api_key' });
   if (!Array.isArray(parsed.events) || parsed.events.length === 0) return amplitudeError(400, 'Request missing required field', { missing_field: 'events' });

@@ -6,13 +6,12 @@
  */
 import { BodyError, TooManyEventsError } from '../normalize/normalizeBody';
 import { IdentifyApi, normalizeIdentifications } from '../normalize/identification';
-import { describe, isPlainObject } from '../normalize/fields';
 import { IngestDeps, queueAccepted, recordRefusal } from './ingestRequest';
 import type { DeliveryStart } from '../deliveries/deliveryRecord';
 import type { HttpResult } from '../http/result';
-import { BodyDecodeError, decodeBody } from './decodeBody';
+import { BodyDecodeError } from './decodeBody';
 import { FormError, parseForm } from './formBody';
-import { amplitudeError, amplitudeRateLimited, checkApiKey, isRefusal, payloadTooLarge, refuseInvalidEvents, unqueued } from './amplitudeHttpApi';
+import { amplitudeError, amplitudeRateLimited, checkApiKey, isRefusal, jsonObjectBody, payloadTooLarge, refuseInvalidEvents, unqueued } from './amplitudeHttpApi';
 
 /** How the body is written: a form (Amplitude's documented way), or JSON. */
 export type IdentifyBodyKind = 'form' | 'json';
@@ -35,24 +34,18 @@ const SUCCESS: HttpResult = { status: 200, body: 'success' };
 
 type Fields = { api_key?: unknown; identification?: unknown };
 
-function readFields(body: Buffer, kind: IdentifyBodyKind): Fields | HttpResult {
-  if (kind === 'form') {
-    try {
-      const form = parseForm(body);
-      return { api_key: form.get('api_key'), identification: form.get('identification') };
-    } catch (error) {
-      if (error instanceof FormError || error instanceof BodyDecodeError) return amplitudeError(400, 'Invalid form body', { detail: error.message });
-      throw error;
-    }
+function readFields(body: Buffer, kind: IdentifyBodyKind): { fields: Fields } | { refusal: HttpResult } {
+  if (kind === 'json') {
+    const read = jsonObjectBody(body);
+    return 'refusal' in read ? read : { fields: read.object };
   }
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(decodeBody(body));
+    const form = parseForm(body);
+    return { fields: { api_key: form.get('api_key'), identification: form.get('identification') } };
   } catch (error) {
-    return amplitudeError(400, 'Invalid JSON request body', { detail: (error as Error).message });
+    if (error instanceof FormError || error instanceof BodyDecodeError) return { refusal: amplitudeError(400, 'Invalid form body', { detail: error.message }) };
+    throw error;
   }
-  if (!isPlainObject(parsed)) return amplitudeError(400, 'Invalid JSON request body', { detail: `body must be an object, got ${describe(parsed)}` });
-  return parsed;
 }
 
 /** The identification as a value: a form carries it as JSON text; a JSON body may carry the text or the value itself. */
@@ -69,8 +62,9 @@ const missingField = (field: string) => amplitudeError(400, 'Request missing req
 
 export async function acceptIdentifyRequest(deps: IngestDeps, api: IdentifyApi, request: { body: Buffer; kind: IdentifyBodyKind; delivery: DeliveryStart }): Promise<HttpResult> {
   const { body, delivery } = request;
-  const fields = readFields(body, request.kind);
-  if ('status' in fields) return fields;
+  const read = readFields(body, request.kind);
+  if ('refusal' in read) return read.refusal;
+  const { fields } = read;
   if (typeof fields.api_key !== 'string' || fields.api_key === '') return missingField('api_key');
   if (fields.identification === undefined || fields.identification === null || fields.identification === '') return missingField('identification');
 
