@@ -1,11 +1,10 @@
 /** One /metrics scrape of any receiver shows the receivers' counters and histograms summed over every receiver process. */
 import assert from 'node:assert/strict';
 import { createTestEnv, openMigrated, TestEnv, waitFor } from './support/testEnv';
-import { spawnActivityd, ensureStopped, ChildDaemon, newTenant } from './support/daemon';
+import { startReceivers, ensureStopped, ChildDaemon, newTenant } from './support/daemon';
 import { post, request } from './support/http';
 import type { Db } from '../src/store/db';
 
-const LISTENING = /"port":(\d+),"msg":"receiver listening"/;
 
 /** The value of one sample line of a Prometheus text, or undefined when absent. */
 function sample(text: string, line: string): number | undefined {
@@ -18,16 +17,12 @@ describe('metrics across receiver processes (two real receivers, one Redis)', fu
   let env: TestEnv;
   let db: Db;
   const receivers: ChildDaemon[] = [];
-  const urls: string[] = [];
+  let urls: string[] = [];
 
   before(async () => {
     env = createTestEnv();
     db = await openMigrated(env.config);
-    for (let i = 0; i < 2; i++) {
-      const receiver = spawnActivityd(['receiver'], { ...env.env, PORT: '0', LOG_LEVEL: 'info' });
-      receivers.push(receiver);
-      urls.push(`http://127.0.0.1:${(await receiver.waitForOutput(LISTENING))[1]}`);
-    }
+    urls = await startReceivers(env.env, 2, receivers);
   });
 
   after(async () => {

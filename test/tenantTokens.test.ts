@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { createTestEnv, openMigrated, TestEnv, ADMIN_TOKEN, TEST_DATABASE_NAME, waitFor } from './support/testEnv';
-import { spawnActivityd, ensureStopped, ChildDaemon, InProcessDaemon, newTenant, runActivityd } from './support/daemon';
+import { startReceivers, ensureStopped, ChildDaemon, InProcessDaemon, newTenant, runActivityd } from './support/daemon';
 import { useDaemon } from './support/fixtures';
 import { post, request } from './support/http';
 import type { Db } from '../src/store/db';
 import { createLogger } from '../src/log';
 import { startTenantDirectory } from '../src/tenants/directory';
 
-const LISTENING = /"port":(\d+),"msg":"receiver listening"/;
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 describe(`tenant tokens: a new tenant at once in every receiver, on ${TEST_DATABASE_NAME}`, function () {
@@ -15,17 +14,13 @@ describe(`tenant tokens: a new tenant at once in every receiver, on ${TEST_DATAB
   let env: TestEnv;
   let db: Db;
   const receivers: ChildDaemon[] = [];
-  const urls: string[] = [];
+  let urls: string[] = [];
 
   before(async () => {
     // The longest refresh allowed: a token seen at once cannot be the periodic reload's doing.
     env = createTestEnv({ TENANT_REFRESH_MS: '5000' });
     db = await openMigrated(env.config);
-    for (let i = 0; i < 2; i++) {
-      const receiver = spawnActivityd(['receiver'], { ...env.env, PORT: '0', LOG_LEVEL: 'info' });
-      receivers.push(receiver);
-      urls.push(`http://127.0.0.1:${(await receiver.waitForOutput(LISTENING))[1]}`);
-    }
+    urls = await startReceivers(env.env, 2, receivers);
   });
 
   after(async () => {

@@ -40,6 +40,22 @@ export function spawnActivityd(args: string[], env: Record<string, string>): Chi
   return spawnWatched(process.execPath, [CLI, ...args], env);
 }
 
+const RECEIVER_LISTENING = /"port":(\d+),"msg":"receiver listening"/;
+
+/**
+ * Starts `count` receiver processes on free ports, each added to `into` before it is awaited (so teardown stops even
+ * one that never listened); resolves with their base URLs.
+ */
+export async function startReceivers(env: Record<string, string>, count: number, into: ChildDaemon[]): Promise<string[]> {
+  const urls: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const receiver = spawnActivityd(['receiver'], { ...env, PORT: '0', LOG_LEVEL: 'info' });
+    into.push(receiver);
+    urls.push(`http://127.0.0.1:${(await receiver.waitForOutput(RECEIVER_LISTENING))[1]}`);
+  }
+  return urls;
+}
+
 /** With `group`, the child leads its own process group and signals reach the whole group (npm and the node it starts). */
 export function spawnWatched(command: string, args: string[], env: Record<string, string>, options: { group?: boolean } = {}): ChildDaemon {
   const child = spawn(command, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.group === true });
