@@ -13,15 +13,18 @@ export function inValues(trx: Knex | Knex.Transaction, column: string, values: s
   return ['?? IN (SELECT value FROM json_each(?))', [column, JSON.stringify(values)]];
 }
 
+/** A value of a row to insert: as JSON carries it; an object fills a jsonb column (PostgreSQL). */
+export type RowValue = string | number | null | Record<string, unknown>;
+
 /**
  * INSERT of many rows in one statement; a row whose `conflict` columns are taken already is skipped. Values must be
- * strings, finite numbers or null (as JSON carries them); columns take their types from the table.
+ * strings, finite numbers, null or (for a jsonb column) objects; columns take their types from the table.
  */
 export async function insertRowsSkippingConflicts(
   trx: Knex.Transaction,
   table: string,
   columns: string[],
-  rows: Array<Record<string, string | number | null>>,
+  rows: Array<Record<string, RowValue | undefined>>,
   conflict: string[],
 ): Promise<void> {
   if (rows.length === 0) return;
