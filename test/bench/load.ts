@@ -8,7 +8,7 @@
  */
 import crypto from 'node:crypto';
 import { Pool } from 'undici';
-import { amplitudeExportEvent } from '../fixtures/amplitudeExport';
+import { exportEvent, UUID_SLOT } from './exportEvents';
 
 export interface LoadSpec {
   url: string;
@@ -39,7 +39,7 @@ export interface LoadResult {
   p99Ms: number;
 }
 
-const USERS = 1000;
+export const USERS = 1000;
 
 /** Realistic enough: a thousand people, a few companies, a small info object; each event gets its insertId at the receiver. */
 function event(action: string, n: number) {
@@ -47,38 +47,9 @@ function event(action: string, n: number) {
   return { externalId: `bench-user-${user}`, email: `user${user}@bench${user % 20}.example`, action, companyExternalId: `bench-co-${user % 20}`, info: { n, plan: 'pro' } };
 }
 
-const UUID_SLOT = '00000000-0000-0000-0000-000000000000';
-
-/**
- * An export record of Amplitude's schema with the properties a product sends (about 2 KB as JSON). Amplitude's
- * `uuid` is the event's identity when no insert id is set: each request gets its own (send() fills UUID_SLOT).
- */
-function exportEvent(action: string, n: number) {
-  const user = n % USERS;
-  const company = `bench-co-${user % 20}`;
-  return amplitudeExportEvent({
-    event_type: action,
-    user_id: `bench-user-${user}`,
-    uuid: UUID_SLOT,
-    event_id: n,
-    session_id: 1793610843102 + user,
-    user_properties: {
-      email: `user${user}@bench${user % 20}.example`, name: `Bench User ${user}`, plan: 'Enterprise', role: user % 7 === 0 ? 'admin' : 'member',
-      signup_source: 'partner-referral', seats: 25 + (user % 40), locale: 'fr-FR', timezone: 'Europe/Paris', last_login_days: user % 30,
-      feature_flags: ['new-editor', 'beta-reports', 'bulk-export'], '$set_once': { initial_referrer: 'https://www.example.com/pricing', initial_utm_source: 'newsletter' },
-    },
-    group_properties: { company: { name: `Bench Company ${user % 20}`, industry: 'Software', employees: 250, tier: 'Enterprise', region: 'EMEA' } },
-    groups: { company },
-    event_properties: {
-      report_id: `rep-${n}`, format: 'pdf', pages: 12, filters: { period: 'last-30-days', segments: ['enterprise', 'emea'], compare: true },
-      duration_ms: 1840, source_page: '/reports/usage/overview', button: 'export-top-right', row_count: 1250, columns: ['date', 'account', 'seats', 'usage', 'plan'],
-    },
-  });
-}
-
 function bodies(spec: LoadSpec): string[] {
   const count = spec.kind === 'single' ? USERS : 10;
-  if (spec.format === 'amplitude-export') return Array.from({ length: count }, (_, i) => JSON.stringify(spec.kind === 'single' ? exportEvent(spec.action, i) : Array.from({ length: spec.eventsPerRequest }, (_, j) => exportEvent(spec.action, i * spec.eventsPerRequest + j))));
+  if (spec.format === 'amplitude-export') return Array.from({ length: count }, (_, i) => JSON.stringify(spec.kind === 'single' ? exportEvent(spec.action, i, USERS) : Array.from({ length: spec.eventsPerRequest }, (_, j) => exportEvent(spec.action, i * spec.eventsPerRequest + j, USERS))));
   return Array.from({ length: count }, (_, i) =>
     JSON.stringify(spec.kind === 'single' ? event(spec.action, i) : Array.from({ length: spec.eventsPerRequest }, (_, j) => event(spec.action, i * spec.eventsPerRequest + j))),
   );

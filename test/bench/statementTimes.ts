@@ -1,0 +1,103 @@
+/**
+ * Where a worker's batch spends its time, per SQL statement: writes batches of Amplitude export records (the
+ * bench's, normalized as the receiver does) with the worker's writeBatch into a fresh database, and prints each
+ * statement's calls and milliseconds per batch, the transaction's BEGIN and COMMIT, and the rest (JavaScript).
+ * Usage: node dist/test/bench/statementTimes.js [--db sqlite|postgres] [--events N per batch, default 200] [--batches N, default 50]
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../config';
+import { openDatabase } from '../../src/store/db';
+import { migrateToLatest } from '../../src/store/migrate';
+import { createTenant } from '../../src/tenants/tenantAccounts';
+import { DEFAULT_SETTINGS } from '../../src/tenants/settings';
+import { amplitudeFields } from '../../src/normalize/amplitude';
+import { toActivityEvent } from '../../src/normalize/eventFields';
+import { writeBatch, BatchEntry } from '../../src/process/writeBatch';
+import { finishDelivery, startDelivery } from '../../src/deliveries/deliveryRecord';
+import { TEST_POSTGRES_URL } from '../support/testEnv';
+import { exportEvent, UUID_SLOT } from './exportEvents';
+
+const USERS = 1000;
+
+function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? fallback : process.argv[at + 1];
+}
+
+/** A statement's kind: its verb and table, the values left out. */
+function statementKind(sql: string): string {
+  const text = sql.replace(/\s+/g, ' ').trim();
+  const verb = /^(\w+)/.exec(text)?.[1].toUpperCase() ?? '?';
+  const table = /(?:into|from|update|join)\s+["`]?(\w+)/i.exec(text)?.[1] ?? '';
+  if (/pg_advisory_xact_lock/.test(text)) return 'SELECT pg_advisory_xact_lock (lock round)';
+  if (/^select .* union /i.test(text)) return `SELECT ${table} (union)`;
+  return `${verb} ${table}`.trim();
+}
+
+async function main(): Promise<void> {
+  const dialect = option('--db', 'sqlite');
+  const perBatch = Number(option('--events', '200'));
+  const batches = Number(option('--batches', '50'));
+  const schema = `stmt_${crypto.randomBytes(4).toString('hex')}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'activityd-stmt-'));
+  const databaseUrl = dialect === 'postgres' ? `${process.env.BENCH_POSTGRES_URL ?? TEST_POSTGRES_URL}?schema=${schema}` : path.join(dir, 'stmt.sqlite');
+  const db = openDatabase(loadConfig({ DATABASE_URL: databaseUrl }));
+  try {
+    await migrateToLatest(db);
+    const { id: tenantId } = await createTenant(db, 'stmt');
+    const started = new Map<string, bigint>();
+    const totals = new Map<string, { calls: number; ns: bigint }>();
+    let measuring = false;
+    db.on('query', (query: { __knexQueryUid: string }) => started.set(query.__knexQueryUid, process.hrtime.bigint()));
+    db.on('query-response', (_response: unknown, query: { __knexQueryUid: string; sql: string }) => {
+      const begun = started.get(query.__knexQueryUid);
+      started.delete(query.__knexQueryUid);
+      if (!measuring || begun === undefined) return;
+      const kind = statementKind(query.sql);
+      const total = totals.get(kind) ?? { calls: 0, ns: 0n };
+      total.calls += 1;
+      total.ns += process.hrtime.bigint() - begun;
+      totals.set(kind, total);
+    });
+    let n = 0;
+    const batch = (): BatchEntry[] =>
+      Array.from({ length: perBatch }, () => {
+        const raw = JSON.parse(JSON.stringify(exportEvent('statement-times', n++, USERS)).replaceAll(UUID_SLOT, crypto.randomUUID()));
+        const receivedAt = Date.now();
+        const start = startDelivery('analytics', 'bench', receivedAt);
+        const delivery = { id: start.id, indexes: [0], record: finishDelivery(start, tenantId, 202, 1, []) };
+        return { tenantId, receivedAt, events: [toActivityEvent(amplitudeFields(raw, DEFAULT_SETTINGS), receivedAt)], delivery };
+      });
+    // Warm-up: every person and company exists afterwards, as in a steady stream.
+    for (let i = 0; i < Math.ceil(USERS / perBatch) + 1; i++) await writeBatch(db, batch());
+    measuring = true;
+    let wallNs = 0n;
+    for (let i = 0; i < batches; i++) {
+      const entries = batch();
+      const begun = process.hrtime.bigint();
+      await writeBatch(db, entries);
+      wallNs += process.hrtime.bigint() - begun;
+    }
+    const ms = (ns: bigint) => Number(ns) / 1e6 / batches;
+    let sqlNs = 0n;
+    process.stdout.write(`${dialect}: ${batches} batches of ${perBatch} single-event jobs (Amplitude export records), per batch:\n`);
+    for (const [kind, total] of [...totals].sort((a, b) => Number(b[1].ns - a[1].ns))) {
+      sqlNs += total.ns;
+      process.stdout.write(`  ${ms(total.ns).toFixed(2).padStart(8)} ms  ${(total.calls / batches).toFixed(1).padStart(5)} x  ${kind}\n`);
+    }
+    process.stdout.write(`  ${ms(wallNs - sqlNs).toFixed(2).padStart(8)} ms          the rest (JavaScript in writeBatch)\n`);
+    process.stdout.write(`  ${ms(wallNs).toFixed(2).padStart(8)} ms          in all: ${Math.round((perBatch * batches * 1e9) / Number(wallNs)).toLocaleString('en-US')} events/s\n`);
+  } finally {
+    if (dialect === 'postgres') await db.raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`${(error as Error).stack}\n`);
+  process.exit(1);
+});
