@@ -3,6 +3,7 @@
  * bench's, normalized as the receiver does) with the worker's writeBatch into a fresh database, and prints each
  * statement's calls and milliseconds per batch, the transaction's BEGIN and COMMIT, and the rest (JavaScript).
  * Usage: node dist/test/bench/statementTimes.js [--db sqlite|postgres] [--events N per batch, default 200] [--batches N, default 50]
+ *   [--users N: people the events come from, default 1000, all known after a warm-up; 0: every event a new person]
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -19,8 +20,6 @@ import { writeBatch, BatchEntry } from '../../src/process/writeBatch';
 import { finishDelivery, startDelivery } from '../../src/deliveries/deliveryRecord';
 import { TEST_POSTGRES_URL } from '../support/testEnv';
 import { exportEvent, UUID_SLOT } from './exportEvents';
-
-const USERS = 1000;
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -41,6 +40,7 @@ async function main(): Promise<void> {
   const dialect = option('--db', 'sqlite');
   const perBatch = Number(option('--events', '200'));
   const batches = Number(option('--batches', '50'));
+  const users = Number(option('--users', '1000'));
   const schema = `stmt_${crypto.randomBytes(4).toString('hex')}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'activityd-stmt-'));
   const databaseUrl = dialect === 'postgres' ? `${process.env.BENCH_POSTGRES_URL ?? TEST_POSTGRES_URL}?schema=${schema}` : path.join(dir, 'stmt.sqlite');
@@ -65,14 +65,14 @@ async function main(): Promise<void> {
     let n = 0;
     const batch = (): BatchEntry[] =>
       Array.from({ length: perBatch }, () => {
-        const raw = JSON.parse(JSON.stringify(exportEvent('statement-times', n++, USERS)).replaceAll(UUID_SLOT, crypto.randomUUID()));
+        const raw = JSON.parse(JSON.stringify(exportEvent('statement-times', n++, users || Number.MAX_SAFE_INTEGER)).replaceAll(UUID_SLOT, crypto.randomUUID()));
         const receivedAt = Date.now();
         const start = startDelivery('analytics', 'bench', receivedAt);
         const delivery = { id: start.id, indexes: [0], record: finishDelivery(start, tenantId, 202, 1, []) };
         return { tenantId, receivedAt, events: [toActivityEvent(amplitudeFields(raw, DEFAULT_SETTINGS), receivedAt)], delivery };
       });
     // Warm-up: every person and company exists afterwards, as in a steady stream.
-    for (let i = 0; i < Math.ceil(USERS / perBatch) + 1; i++) await writeBatch(db, batch());
+    for (let i = 0; i < Math.ceil(users / perBatch) + 1; i++) await writeBatch(db, batch());
     measuring = true;
     let wallNs = 0n;
     for (let i = 0; i < batches; i++) {
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     }
     const ms = (ns: bigint) => Number(ns) / 1e6 / batches;
     let sqlNs = 0n;
-    process.stdout.write(`${dialect}: ${batches} batches of ${perBatch} single-event jobs (Amplitude export records), per batch:\n`);
+    process.stdout.write(`${dialect}: ${batches} batches of ${perBatch} single-event jobs (Amplitude export records, ${users ? `${users} people` : 'each a new person'}), per batch:\n`);
     for (const [kind, total] of [...totals].sort((a, b) => Number(b[1].ns - a[1].ns))) {
       sqlNs += total.ns;
       process.stdout.write(`  ${ms(total.ns).toFixed(2).padStart(8)} ms  ${(total.calls / batches).toFixed(1).padStart(5)} x  ${kind}\n`);
