@@ -4,13 +4,14 @@
  * statement's calls and milliseconds per batch, the transaction's BEGIN and COMMIT, and the rest (JavaScript).
  * Usage: node dist/test/bench/statementTimes.js [--db sqlite|postgres] [--events N per batch, default 200] [--batches N, default 50]
  *   [--users N: people the events come from, default 1000, all known after a warm-up; 0: every event a new person]
+ *   [--explain: PostgreSQL only, EXPLAIN ANALYZE of one batch's activities insert with its rows as json and as jsonb]
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../config';
-import { openDatabase } from '../../src/store/db';
+import { openDatabase, Db } from '../../src/store/db';
 import { migrateToLatest } from '../../src/store/migrate';
 import { createTenant } from '../../src/tenants/tenantAccounts';
 import { DEFAULT_SETTINGS } from '../../src/tenants/settings';
@@ -90,10 +91,38 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`  ${ms(wallNs - sqlNs).toFixed(2).padStart(8)} ms          the rest (JavaScript in writeBatch)\n`);
     process.stdout.write(`  ${ms(wallNs).toFixed(2).padStart(8)} ms          in all: ${Math.round((perBatch * batches * 1e9) / Number(wallNs)).toLocaleString('en-US')} events/s\n`);
+    if (process.argv.includes('--explain') && dialect === 'postgres') await explainInsert(db, tenantId, perBatch);
   } finally {
     if (dialect === 'postgres') await db.raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await db.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Server time of the activities insert of `count` rows passed as json and as jsonb (medians of 5, rolled back). */
+async function explainInsert(db: Db, tenantId: number, count: number): Promise<void> {
+  const userId = (await db('end_users').where({ tenant_id: tenantId }).first('id')).id as number;
+  const columns = ['tenant_id', 'end_user_id', 'action', 'date', 'count', 'weight', 'info', 'insert_id', 'received_at', 'stored_at', 'delivery_id', 'delivery_index'];
+  const names = columns.map((column) => `"${column}"`).join(', ');
+  const rows = () => Array.from({ length: count }, (_, i) => ({
+    tenant_id: tenantId, end_user_id: userId, action: 'explain', date: Date.now(), count: 1, weight: 1, info: exportEvent('explain', i, 1000),
+    insert_id: crypto.randomUUID(), received_at: Date.now(), stored_at: Date.now(), delivery_id: crypto.randomUUID(), delivery_index: 0,
+  }));
+  for (const type of ['json', 'jsonb']) {
+    const times: Array<{ execution: number; scan: number }> = [];
+    for (let round = 0; round < 5; round++) {
+      await db.transaction(async (trx) => {
+        const { rows: [plan] } = await trx.raw(
+          `EXPLAIN (ANALYZE, FORMAT JSON) INSERT INTO activities (${names}) SELECT ${names} FROM ${type}_populate_recordset(NULL::activities, ?::${type}) ON CONFLICT (tenant_id, insert_id) DO NOTHING`,
+          [JSON.stringify(rows())],
+        );
+        const [result] = plan['QUERY PLAN'];
+        times.push({ execution: result['Execution Time'], scan: result.Plan.Plans[0]['Actual Total Time'] });
+        await trx.rollback();
+      }).catch(() => undefined);
+    }
+    const median = (values: number[]) => values.sort((a, b) => a - b)[2];
+    process.stdout.write(`  EXPLAIN ANALYZE, ${count} rows as ${type}: ${median(times.map((time) => time.execution)).toFixed(1)} ms in all, ${median(times.map((time) => time.scan)).toFixed(1)} ms of it reading the rows (${type}_populate_recordset)\n`);
   }
 }
 
