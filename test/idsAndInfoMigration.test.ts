@@ -76,6 +76,10 @@ describe('migration to 64-bit ids and jsonb info', function () {
       assert.deepEqual(rows.map((row: { data_type: string }) => row.data_type), ['bigint', 'bigint', 'jsonb']);
       const plans = await db('activities').where({ tenant_id: tenantId }).whereRaw("info->'event_properties'->>'plan' = ?", ['enterprise']).pluck('insert_id');
       assert.deepEqual(plans.sort(), ['old-1', 'old-3'], 'properties can be queried in SQL');
+      const { rows: [compression] } = await db.raw(
+        "SELECT attcompression AS used, (SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression') AS lz4 FROM pg_attribute WHERE attrelid = 'activities'::regclass AND attname = 'info'",
+      );
+      assert.equal(compression.used, compression.lz4 ? 'l' : '\u0000', 'info is compressed with lz4 where the server has it');
     }
   });
 
