@@ -4,6 +4,7 @@ import { waitFor, countRows, TestEnv } from './support/testEnv';
 import { newTenant, InProcessDaemon } from './support/daemon';
 import { post, request } from './support/http';
 import { Db } from '../src/store/db';
+import { readInfo } from '../src/store/activityInfo';
 import { changeTenantSettings, setTenantEnabled } from '../src/tenants/tenantAccounts';
 import { useDaemon } from './support/fixtures';
 import { waitForQueueDrained } from './support/settled';
@@ -104,7 +105,7 @@ describe('Amplitude HTTP V2 API', () => {
     const activities = await db('activities').where({ tenant_id: sdkTenant.id }).orderBy('id');
     assert.deepEqual(activities.map((row) => row.action), ['warmup', 'Song Played', 'Song Played', 'Playlist Saved']);
     assert.equal(new Set(activities.map((row) => row.insert_id)).size, 4, 'each event once, with the SDK\'s insert_id');
-    assert.deepEqual(JSON.parse(activities[1].info).event_properties, { song: 'one' });
+    assert.deepEqual(readInfo(activities[1]).event_properties, { song: 'one' });
     const user = await db('end_users').where({ tenant_id: sdkTenant.id, external_id: 'sdk-user-1' }).first();
     assert.equal(user.name, 'Sdk User');
   });

@@ -3,6 +3,7 @@ import { countRows, TEST_DATABASE_NAME } from './support/testEnv';
 import { newTenant } from './support/daemon';
 import { useStore } from './support/fixtures';
 import { Db } from '../src/store/db';
+import { readInfo } from '../src/store/activityInfo';
 import { writeBatch } from '../src/process/writeBatch';
 import { ActivityEvent } from '../src/normalize/activityEvent';
 
@@ -106,7 +107,7 @@ describe(`identity resolution and storage (real ${TEST_DATABASE_NAME})`, () => {
     assert.equal(Number(row.date), 1650000000000);
     assert.equal(row.count, 2);
     assert.equal(row.weight, 0.5);
-    assert.deepEqual(JSON.parse(row.info), { a: [1, 'b'] });
+    assert.deepEqual(readInfo(row), { a: [1, 'b'] });
     assert.equal(row.insert_id, 'full');
   });
 });

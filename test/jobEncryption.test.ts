@@ -6,6 +6,7 @@ import { createTestEnv, openMigrated, waitFor, countRows, TestEnv } from './supp
 import { startInProcess, newTenant, spawnActivityd, ensureStopped, ChildDaemon, InProcessDaemon } from './support/daemon';
 import { post } from './support/http';
 import { Db } from '../src/store/db';
+import { readInfo } from '../src/store/activityInfo';
 import { openJob, sealJob } from '../src/queue/jobCipher';
 import type { SealedJob } from '../src/queue/ingestQueue';
 
@@ -104,7 +105,7 @@ describe('job encryption at rest in Redis (JOB_ENCRYPTION_KEY)', function () {
     await worker.waitForOutput(CONSUMING);
     await waitFor('stored', async () => (await countRows(db, 'activities', { insert_id: 'enc-1' })) === 1);
     const activity = await db('activities').where({ insert_id: 'enc-1' }).first();
-    assert.deepEqual(JSON.parse(activity.info), { note: 'plaintext-marker-1' });
+    assert.deepEqual(readInfo(activity), { note: 'plaintext-marker-1' });
     const person = await db('end_users').where({ tenant_id: tenant.id, external_id: 'p-1' }).first();
     assert.equal(person.email, 'hidden.person@private.example');
     assert.equal(person.name, 'Hidden Person');

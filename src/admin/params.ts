@@ -1,7 +1,7 @@
 /** Request parsing for the admin API, free of Koa: each bad parameter or body field becomes a 400 naming it. */
 import type { Db } from '../store/db';
 import { getTenant } from '../store/tenants';
-import { decodeCursor, PageRequest } from '../store/readQueries';
+import { decodeCursor, PageRequest, RowId } from '../store/readQueries';
 import type { HttpResult } from '../http/result';
 import { RequestError } from '../http/requestError';
 import { parseDate, parseEmail } from '../normalize/fields';
@@ -84,7 +84,7 @@ export function cursorParam(query: Query): string | undefined {
 
 export function pageRequest(query: Query): PageRequest {
   const cursor = cursorParam(query);
-  return { limit: limitParam(query), afterId: cursor === undefined ? 0 : (decodeCursor(cursor) as number) };
+  return { limit: limitParam(query), afterId: cursor === undefined ? 0 : (decodeCursor(cursor) as RowId) };
 }
 
 function asRequestError<T>(parse: () => T): T {

@@ -1,7 +1,8 @@
 /** Activities in SQL, for the worker: which insert ids a tenant has stored, and the multi-row insert. */
 import type { Knex } from 'knex';
-import type { Db } from './db';
+import { dialectOf, Db } from './db';
 import { inValues, insertRowsSkippingConflicts } from './manyValues';
+import { infoColumns } from './activityInfo';
 
 export interface NewActivity {
   tenantId: number;
@@ -32,6 +33,7 @@ export async function storedInsertIds(trx: Knex.Transaction, tenantId: number, i
 
 /** An insert id stored meanwhile by another worker is skipped, not an error: the unique key is the arbiter. */
 export async function insertActivities(trx: Knex.Transaction, activities: NewActivity[]): Promise<void> {
+  const dialect = dialectOf(trx);
   const rows = activities.map((activity) => ({
     tenant_id: activity.tenantId,
     end_user_id: activity.endUserId,
@@ -42,14 +44,15 @@ export async function insertActivities(trx: Knex.Transaction, activities: NewAct
     date: activity.date,
     count: activity.count,
     weight: activity.weight,
-    info: JSON.stringify(activity.info),
+    ...infoColumns(dialect, activity.info),
     insert_id: activity.insertId,
     received_at: activity.receivedAt,
     stored_at: activity.storedAt,
     delivery_id: activity.deliveryId,
     delivery_index: activity.deliveryIndex,
   }));
-  await insertRowsSkippingConflicts(trx, 'activities', ACTIVITY_COLUMNS, rows, ['tenant_id', 'insert_id']);
+  const columns = dialect === 'postgres' ? [...ACTIVITY_COLUMNS, 'info_text'] : ACTIVITY_COLUMNS;
+  await insertRowsSkippingConflicts(trx, 'activities', columns, rows, ['tenant_id', 'insert_id']);
 }
 
 /** Activities stored since `since` (epoch ms), all tenants: `activityd status`'s throughput. */

@@ -18,6 +18,19 @@ export function schemaOf(db: Db): string | undefined {
 
 interface PgConnection {
   query(sql: string, values: unknown[], cb: (err: (Error & { code?: string }) | null, result: { rowCount: number | null }) => void): void;
+  setTypeParser(oid: number, format: 'text', parse: (text: string) => unknown): void;
+}
+
+const INT8_OID = 20;
+
+/**
+ * bigint (ids, epoch milliseconds, counts) reads as a number, as SQLite's driver reads its integers, while a number
+ * holds it exactly (below 2^53, 9 quadrillion); beyond, as its exact decimal text rather than a number that is off.
+ * pg's default, text for every bigint, would make ids strings that never equal the numbers the worker compares.
+ */
+export function readInt8(text: string): number | string {
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : text;
 }
 
 /**
@@ -49,7 +62,10 @@ export function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DB_BUSY_TIME
       pool: {
         min: 0,
         max: config.DB_POOL_MAX,
-        afterCreate: (conn: PgConnection, done: (err: Error | null, conn: unknown) => void) => ensureSchema(conn, target.schema, (err) => done(err, conn)),
+        afterCreate: (conn: PgConnection, done: (err: Error | null, conn: unknown) => void) => {
+          conn.setTypeParser(INT8_OID, 'text', readInt8);
+          ensureSchema(conn, target.schema, (err) => done(err, conn));
+        },
       },
       acquireConnectionTimeout: 10000,
     });

@@ -1,6 +1,6 @@
 /** The delivery log as the admin API shows it: requests newest first, each with the outcome of its events. */
 import type { Db } from './db';
-import { decodeCursor, encodeCursor, WALK_IN_ID_ORDER } from './readQueries';
+import { decodeCursor, encodeCursor, RowId, WALK_IN_ID_ORDER } from './readQueries';
 
 export interface DeliveryFilter {
   status?: number;
@@ -9,7 +9,7 @@ export interface DeliveryFilter {
 }
 
 interface DeliveryRow {
-  seq: number;
+  seq: RowId;
   id: string;
   tenant_id: number;
   received_at: number | string;
@@ -54,7 +54,7 @@ function toDelivery(row: DeliveryRow, counts: Record<string, number> | undefined
 /** Newest first. */
 export async function listDeliveries(db: Db, tenantId: number, filter: DeliveryFilter, limit: number, cursor: string | undefined) {
   const query = db<DeliveryRow>('deliveries').where({ tenant_id: tenantId });
-  if (cursor !== undefined) query.where('seq', '<', decodeCursor(cursor) as number);
+  if (cursor !== undefined) query.where('seq', '<', decodeCursor(cursor) as RowId);
   if (filter.status !== undefined) query.where('status', filter.status);
   if (filter.from !== undefined) query.whereRaw(`${WALK_IN_ID_ORDER}received_at >= ?`, [filter.from]);
   if (filter.to !== undefined) query.whereRaw(`${WALK_IN_ID_ORDER}received_at < ?`, [filter.to]);

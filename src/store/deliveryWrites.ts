@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import type { Db } from './db';
 import { chunks } from './chunks';
-import { insertRowsSkippingConflicts } from './manyValues';
+import { insertRowsSkippingConflicts, upsertRows } from './manyValues';
 
 type Executor = Db | Knex.Transaction;
 
@@ -45,13 +45,10 @@ export interface EventOutcomeRow {
   error?: string;
 }
 
+/** One statement for all of them: an outcome recorded before (a retried job's "failed") is replaced. */
 export async function recordEventOutcomes(db: Executor, rows: EventOutcomeRow[], now: number): Promise<void> {
-  for (const chunk of chunks(rows, 100)) {
-    await db('delivery_events')
-      .insert(chunk.map((row) => ({ delivery_id: row.deliveryId, event_index: row.index, insert_id: row.insertId, outcome: row.outcome, error: row.error ?? null, at: now })))
-      .onConflict(['delivery_id', 'event_index'])
-      .merge(['outcome', 'error', 'at']);
-  }
+  const values = rows.map((row) => ({ delivery_id: row.deliveryId, event_index: row.index, insert_id: row.insertId, outcome: row.outcome, error: row.error ?? null, at: now }));
+  await upsertRows(db, 'delivery_events', ['delivery_id', 'event_index', 'insert_id', 'outcome', 'error', 'at'], values, ['delivery_id', 'event_index'], ['outcome', 'error', 'at']);
 }
 
 /** A retried job that now succeeded: its events' earlier "failed" outcomes are no longer true. */

@@ -13,24 +13,54 @@ export function inValues(trx: Knex | Knex.Transaction, column: string, values: s
   return ['?? IN (SELECT value FROM json_each(?))', [column, JSON.stringify(values)]];
 }
 
+/** A value of a row to insert: as JSON carries it; an object fills a jsonb column (PostgreSQL). */
+export type RowValue = string | number | null | Record<string, unknown>;
+
 /**
  * INSERT of many rows in one statement; a row whose `conflict` columns are taken already is skipped. Values must be
- * strings, finite numbers or null (as JSON carries them); columns take their types from the table.
+ * strings, finite numbers, null or (for a jsonb column) objects; columns take their types from the table.
  */
 export async function insertRowsSkippingConflicts(
-  trx: Knex.Transaction,
+  trx: Knex | Knex.Transaction,
   table: string,
   columns: string[],
-  rows: Array<Record<string, string | number | null>>,
+  rows: Array<Record<string, RowValue | undefined>>,
   conflict: string[],
+): Promise<void> {
+  await insertRows(trx, table, columns, rows, conflict, []);
+}
+
+/** The same, but a row whose `conflict` columns are taken replaces the `update` columns of the one there. */
+export async function upsertRows(
+  trx: Knex | Knex.Transaction,
+  table: string,
+  columns: string[],
+  rows: Array<Record<string, RowValue | undefined>>,
+  conflict: string[],
+  update: string[],
+): Promise<void> {
+  await insertRows(trx, table, columns, rows, conflict, update);
+}
+
+async function insertRows(
+  trx: Knex | Knex.Transaction,
+  table: string,
+  columns: string[],
+  rows: Array<Record<string, RowValue | undefined>>,
+  conflict: string[],
+  update: string[],
 ): Promise<void> {
   if (rows.length === 0) return;
   const target = conflict.map(() => '??').join(', ');
   const names = columns.map(() => '??').join(', ');
+  const action = update.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${update.map(() => '?? = excluded.??').join(', ')}`;
+  const updated = update.flatMap((column) => [column, column]);
   if (dialectOf(trx) === 'postgres') {
-    // The table's own row type gives each JSON field its column type.
-    await trx.raw(`INSERT INTO ?? (${names}) SELECT ${names} FROM json_populate_recordset(NULL::??, ?::json) ON CONFLICT (${target}) DO NOTHING`, [
-      table, ...columns, ...columns, table, JSON.stringify(rows), ...conflict,
+    // The table's own row type gives each JSON field its column type. jsonb, not json: the rows are parsed once, and
+    // a jsonb column takes its value as parsed; json_populate_recordset parsed the text again per row and field, and
+    // converting each activity's info from json to jsonb took four fifths of its insert (docs/performance.md).
+    await trx.raw(`INSERT INTO ?? (${names}) SELECT ${names} FROM jsonb_populate_recordset(NULL::??, ?::jsonb) ON CONFLICT (${target}) ${action}`, [
+      table, ...columns, ...columns, table, JSON.stringify(rows), ...conflict, ...updated,
     ]);
     return;
   }
@@ -38,7 +68,7 @@ export async function insertRowsSkippingConflicts(
   // ->> reads without parsing text again, where json_each would re-parse the row's text once per column. "WHERE
   // true" tells SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join.
   const fields = columns.map((_, index) => `value ->> ${index}`).join(', ');
-  await trx.raw(`INSERT INTO ?? (${names}) SELECT ${fields} FROM jsonb_each(?) WHERE true ON CONFLICT (${target}) DO NOTHING`, [
-    table, ...columns, JSON.stringify(rows.map((row) => columns.map((column) => row[column] ?? null))), ...conflict,
+  await trx.raw(`INSERT INTO ?? (${names}) SELECT ${fields} FROM jsonb_each(?) WHERE true ON CONFLICT (${target}) ${action}`, [
+    table, ...columns, JSON.stringify(rows.map((row) => columns.map((column) => row[column] ?? null))), ...conflict, ...updated,
   ]);
 }

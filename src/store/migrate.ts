@@ -6,7 +6,7 @@ import { schemaOf, Db } from './db';
  * On PostgreSQL knex's own tables (knex_migrations and its lock) live in activityd's schema, named explicitly:
  * each schema (a deployment, a test run) has its own migration history, whatever the role's search_path says.
  */
-function migrationConfig(db: Db) {
+export function migrationConfig(db: Db) {
   return {
     directory: path.resolve(__dirname, '../../migrations'),
     loadExtensions: ['.js'],

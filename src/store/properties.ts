@@ -32,7 +32,7 @@ export async function writeProperties(trx: Knex.Transaction, table: PropertiesTa
   if (rows.length === 0) return;
   const pairs = JSON.stringify(rows.map(({ id, properties }) => [id, properties]));
   if (dialectOf(trx) === 'postgres') {
-    await trx.raw('UPDATE ?? AS t SET properties = given.value -> 1 FROM (SELECT value FROM jsonb_array_elements(?::jsonb)) AS given WHERE t.id = (given.value ->> 0)::int', [table, pairs]);
+    await trx.raw('UPDATE ?? AS t SET properties = given.value -> 1 FROM (SELECT value FROM jsonb_array_elements(?::jsonb)) AS given WHERE t.id = (given.value ->> 0)::bigint', [table, pairs]);
   } else {
     await trx.raw("UPDATE ?? SET properties = given.properties FROM (SELECT value ->> 0 AS id, value -> '$[1]' AS properties FROM json_each(?)) AS given WHERE ??.id = given.id", [table, pairs, table]);
   }

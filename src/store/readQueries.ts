@@ -3,26 +3,37 @@ import type { Knex } from 'knex';
 import type { Db } from './db';
 import { dialectOf } from './db';
 import { parseProperties } from './properties';
+import { readInfo, StoredInfo } from './activityInfo';
 
 export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
 
+/**
+ * An id as read: a number, or on PostgreSQL beyond 2^53 its exact decimal text (store/db.ts readInt8). Both
+ * databases compare either form with their integer ids exactly.
+ */
+export type RowId = number | string;
+
 export interface PageRequest {
   limit: number;
   /** Rows with an id above this one. */
-  afterId: number;
+  afterId: RowId;
 }
 
-export function encodeCursor(id: number): string {
+export function encodeCursor(id: RowId): string {
   return Buffer.from(`id:${id}`).toString('base64url');
 }
 
-/** The id a cursor stands for, or undefined when it is not one this API made. */
-export function decodeCursor(cursor: string): number | undefined {
-  const match = /^id:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return match ? Number(match[1]) : undefined;
+const MAX_ID = 2n ** 63n - 1n;
+
+/** The id a cursor stands for (any 64-bit id), or undefined when it is not one this API made. */
+export function decodeCursor(cursor: string): RowId | undefined {
+  const match = /^id:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match || BigInt(match[1]) > MAX_ID) return undefined;
+  const id = Number(match[1]);
+  return Number.isSafeInteger(id) ? id : match[1];
 }
 
 /**
@@ -34,7 +45,7 @@ export const PAGE_MAX_BYTES = 8 * 1024 * 1024;
 /** Rows fetched per query while a page fills, so a page of large rows never loads more than this many at once. */
 const FETCH_ROWS = 100;
 
-async function page<Row extends { id: number }, T>(query: Knex.QueryBuilder, request: PageRequest, idColumn: string, map: (row: Row) => T): Promise<Page<T>> {
+async function page<Row extends { id: RowId }, T>(query: Knex.QueryBuilder, request: PageRequest, idColumn: string, map: (row: Row) => T): Promise<Page<T>> {
   const data: T[] = [];
   let bytes = 0;
   let afterId = request.afterId;
@@ -184,7 +195,7 @@ export async function listActivities(db: Db, tenantId: number, filter: ActivityF
     date: iso(row.date),
     count: Number(row.count),
     weight: Number(row.weight),
-    info: JSON.parse(row.info),
+    info: readInfo(row as StoredInfo),
     insertId: row.insert_id,
     receivedAt: iso(row.received_at),
   }));

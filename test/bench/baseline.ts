@@ -73,9 +73,10 @@ function worker(): void {
         // Taken once the transaction has the connection, as activityd's worker takes it.
         const storedAt = Date.now();
         const rows = job.data.events.map((event) => ({
-          external_id: event.externalId === undefined ? null : String(event.externalId),
-          action: String(event.action),
-          info: JSON.stringify(event.info ?? {}),
+          external_id: event.externalId === undefined ? (event.user_id === undefined ? null : String(event.user_id)) : String(event.externalId),
+          // An Amplitude export record (the bench's export phase) names its action event_type, and is all info.
+          action: String(event.action ?? event.event_type),
+          info: JSON.stringify(event.info ?? event),
           received_at: job.data.receivedAt,
           stored_at: storedAt,
         }));

@@ -6,7 +6,9 @@
  * receiver is not hidden by requests that were simply not sent (coordinated omission).
  * Usage: node dist/test/bench/load.js '<LoadSpec as JSON>'
  */
+import crypto from 'node:crypto';
 import { Pool } from 'undici';
+import { exportEvent, UUID_SLOT } from './exportEvents';
 
 export interface LoadSpec {
   url: string;
@@ -15,6 +17,8 @@ export interface LoadSpec {
   eventsPerRequest: number;
   /** The action every event carries, so a phase's activities can be told apart. */
   action: string;
+  /** "amplitude-export": single events as Amplitude's Webhook destination sends them (about 2 KB each); default: small events of our own format. */
+  format?: 'activityd' | 'amplitude-export';
   connections: number;
   /** Requests to send (ends the run), or ... */
   amount?: number;
@@ -35,7 +39,7 @@ export interface LoadResult {
   p99Ms: number;
 }
 
-const USERS = 1000;
+export const USERS = 1000;
 
 /** Realistic enough: a thousand people, a few companies, a small info object; each event gets its insertId at the receiver. */
 function event(action: string, n: number) {
@@ -45,6 +49,7 @@ function event(action: string, n: number) {
 
 function bodies(spec: LoadSpec): string[] {
   const count = spec.kind === 'single' ? USERS : 10;
+  if (spec.format === 'amplitude-export') return Array.from({ length: count }, (_, i) => JSON.stringify(spec.kind === 'single' ? exportEvent(spec.action, i, USERS) : Array.from({ length: spec.eventsPerRequest }, (_, j) => exportEvent(spec.action, i * spec.eventsPerRequest + j, USERS))));
   return Array.from({ length: count }, (_, i) =>
     JSON.stringify(spec.kind === 'single' ? event(spec.action, i) : Array.from({ length: spec.eventsPerRequest }, (_, j) => event(spec.action, i * spec.eventsPerRequest + j))),
   );
@@ -66,7 +71,8 @@ async function main(): Promise<void> {
 
   async function send(dueAt: number): Promise<void> {
     try {
-      const response = await pool.request({ path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json' }, body: payloads[next++ % payloads.length] });
+      const body = payloads[next++ % payloads.length].replaceAll(UUID_SLOT, () => crypto.randomUUID());
+      const response = await pool.request({ path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json' }, body });
       await response.body.dump();
       if (response.statusCode >= 200 && response.statusCode < 300) ok += 1;
       else failed += 1;

@@ -3,7 +3,8 @@
  * SQLite (default) or PostgreSQL (--db postgres), load from a separate process (undici), and the same load on
  * the baseline pipeline (./baseline.ts) in the same run, so the our/baseline ratios hold even on a noisy machine.
  * Options: --db sqlite|postgres, --events N (default 100000), --quick (20000 events, shorter paced phase),
- * --read-activities N (activityd's table filled to N for the read phase; default 500000, 50000 with --quick).
+ * --read-activities N (activityd's table filled to N for the read phase; default 500000, 50000 with --quick),
+ * --cpu-prof DIR (CPU profiles of activityd's receiver and worker written to DIR; summarize with profileSummary.js).
  * Prints a table and writes the figures as JSON to test/bench/results/.
  */
 import { spawn } from 'node:child_process';
@@ -31,6 +32,7 @@ export interface BenchOptions {
   events: number;
   quick: boolean;
   readActivities: number;
+  cpuProfDir?: string;
 }
 
 function parseArgs(argv: string[]): BenchOptions {
@@ -40,7 +42,8 @@ function parseArgs(argv: string[]): BenchOptions {
     else if (argv[i] === '--events' && /^\d+$/.test(argv[i + 1] ?? '') && Number(argv[i + 1]) >= 1000) options.events = Number(argv[++i]);
     else if (argv[i] === '--read-activities' && /^\d+$/.test(argv[i + 1] ?? '') && Number(argv[i + 1]) >= 1000) options.readActivities = Number(argv[++i]);
     else if (argv[i] === '--quick') options.quick = true;
-    else throw new Error(`unknown or bad option ${argv[i]}; usage: npm run bench -- [--db sqlite|postgres] [--events N>=1000] [--read-activities N>=1000] [--quick]`);
+    else if (argv[i] === '--cpu-prof' && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) options.cpuProfDir = path.resolve(argv[++i]);
+    else throw new Error(`unknown or bad option ${argv[i]}; usage: npm run bench -- [--db sqlite|postgres] [--events N>=1000] [--read-activities N>=1000] [--quick] [--cpu-prof DIR]`);
   }
   if (options.quick && !argv.includes('--events')) options.events = 20000;
   if (options.quick && !argv.includes('--read-activities')) options.readActivities = 50000;
@@ -120,6 +123,8 @@ async function phase(db: Db, pipeline: Pipeline, spec: PhaseSpec): Promise<Phase
 
 export interface PipelineFigures {
   single: PhaseFigures;
+  /** Single-event POSTs of Amplitude export records (about 2 KB each), as the Webhook destination sends them; absent in results from before it. */
+  export?: PhaseFigures;
   paced: PhaseFigures;
   bulk: PhaseFigures;
   peakRssMb: { receiver: number; worker: number };
@@ -150,13 +155,15 @@ async function runPipeline(name: Pipeline['name'], options: BenchOptions, redis:
     const n = options.events;
     process.stderr.write(`bench: ${name}: ${n} single-event POSTs at full load...\n`);
     const single = await phase(db, pipeline, { kind: 'single', eventsPerRequest: 1, action: 'single', amount: n });
+    process.stderr.write(`bench: ${name}: ${n} single-event POSTs of Amplitude export records at full load...\n`);
+    const exported = await phase(db, pipeline, { kind: 'single', eventsPerRequest: 1, action: 'export', amount: n, format: 'amplitude-export' });
     process.stderr.write(`bench: ${name}: ${PACED_RATE} requests/s...\n`);
     const paced = await phase(db, pipeline, { kind: 'single', eventsPerRequest: 1, action: 'paced', duration: options.quick ? 5 : 10, rate: PACED_RATE });
     process.stderr.write(`bench: ${name}: ${n / BULK_EVENTS} bulk POSTs of ${BULK_EVENTS} events...\n`);
     const bulk = await phase(db, pipeline, { kind: 'bulk', eventsPerRequest: BULK_EVENTS, action: 'bulk', amount: n / BULK_EVENTS, connections: 4 });
     const target = { baseUrl: `http://127.0.0.1:${port}`, tenantId, adminToken };
     const reads = name === 'activityd' ? await readPhase(db, pipeline, target, options.readActivities, (spec) => phase(db, pipeline, spec), options.quick) : undefined;
-    figures = { single, paced, bulk, reads, peakRssMb: { receiver: peakRssMb(pipeline.pids.receiver), worker: peakRssMb(pipeline.pids.worker) } };
+    figures = { single, export: exported, paced, bulk, reads, peakRssMb: { receiver: peakRssMb(pipeline.pids.receiver), worker: peakRssMb(pipeline.pids.worker) } };
   } finally {
     await pipeline.stop();
     await db.destroy();
@@ -173,6 +180,11 @@ async function dropPostgresSchemas(run: { id: string }): Promise<void> {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  if (options.cpuProfDir !== undefined) {
+    fs.mkdirSync(options.cpuProfDir, { recursive: true });
+    // activityd's processes write a profile each when they stop (pipelines.ts passes BENCH_NODE_ARGS on).
+    process.env.BENCH_NODE_ARGS = `${process.env.BENCH_NODE_ARGS ?? ''} --cpu-prof --cpu-prof-dir=${options.cpuProfDir}`;
+  }
   const run = { id: `bench_${crypto.randomBytes(4).toString('hex')}`, dir: fs.mkdtempSync(path.join(os.tmpdir(), 'activityd-bench-')), redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
   const redis = connectRedis(parseRedisUrl(run.redisUrl), 'worker');
   const started = new Date();

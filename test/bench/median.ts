@@ -14,8 +14,10 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-/** The runs' common shape with every number replaced by its median; anything else is taken from the first run. */
-function medianOf(runs: Json[]): Json {
+/** The runs' common shape with every number replaced by its median; anything else is taken from the first run that has it. */
+function medianOf(all: Json[]): Json {
+  // A figure older runs lack (a phase added since) is the median of the runs that have it.
+  const runs = all.filter((run) => run !== undefined);
   const [first] = runs;
   if (typeof first === 'number') return median(runs as number[]);
   if (first !== null && typeof first === 'object' && !Array.isArray(first)) {

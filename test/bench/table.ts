@@ -24,6 +24,7 @@ function rows(ours: PipelineFigures, base: PipelineFigures): Row[] {
     { label: 'single-event POSTs at 2,000/s offered: p99', ours: ours.paced.load.p99Ms, base: base.paced.load.p99Ms, unit: 'ms', target: { op: '<=', value: 5 } },
     { label: 'bulk POSTs of 1,000 events: events/s accepted', ours: ours.bulk.load.requestsPerSecond * 1000, base: base.bulk.load.requestsPerSecond * 1000, unit: '/s' },
     { label: 'end-to-end, single-event POSTs: events/s', ours: ours.single.endToEndEventsPerSecond, base: base.single.endToEndEventsPerSecond, unit: '/s', target: { op: '>=', value: 10000 } },
+    { label: 'end-to-end, Amplitude export records (~2 KB) as single-event POSTs: events/s', ours: ours.export?.endToEndEventsPerSecond ?? NaN, base: base.export?.endToEndEventsPerSecond ?? NaN, unit: '/s' },
     { label: 'end-to-end, bulk POSTs: events/s', ours: ours.bulk.endToEndEventsPerSecond, base: base.bulk.endToEndEventsPerSecond, unit: '/s', target: { op: '>=', value: 50000 } },
     { label: 'received -> stored p95, single-event run', ours: ours.single.p95ReceivedToStoredMs, base: base.single.p95ReceivedToStoredMs, unit: 'ms' },
     { label: 'received -> stored p95, bulk run', ours: ours.bulk.p95ReceivedToStoredMs, base: base.bulk.p95ReceivedToStoredMs, unit: 'ms' },
@@ -64,8 +65,9 @@ export function printTable(report: { options: BenchOptions; machine: { cpus: num
     process.stdout.write(`  received -> stored p95 at 2,000 requests/s: ${number(ours.paced.p95ReceivedToStoredMs, 'ms')} ms without readers, ${number(reads.pacedWhileReading.p95ReceivedToStoredMs, 'ms')} ms while they page\n`);
   }
   for (const [name, figures] of [['activityd', ours], ['baseline', base]] as const) {
-    for (const key of ['single', 'paced', 'bulk'] as const) {
+    for (const key of ['single', 'export', 'paced', 'bulk'] as const) {
       const phase = figures[key];
+      if (phase === undefined) continue;
       if (!phase.complete || phase.load.failed > 0) process.stdout.write(`note: ${name} ${key}: ${phase.load.failed} requests failed, ${phase.stored} of ${phase.events} events stored${phase.complete ? '' : ' (stalled; partial figures)'}\n`);
     }
   }

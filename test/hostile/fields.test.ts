@@ -8,6 +8,7 @@ import { ADMIN_TOKEN, waitFor } from '../support/testEnv';
 import { newTenant, InProcessDaemon } from '../support/daemon';
 import { post, request } from '../support/http';
 import { Db } from '../../src/store/db';
+import { readInfo } from '../../src/store/activityInfo';
 import { useDaemon } from '../support/fixtures';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -113,7 +114,7 @@ describe('hostile fields: numbers, invisible characters, lengths, colliding keys
     assert.deepEqual(reply.body.rejected, [{ index: 0, error: 'plan: given at the top level and in info with different values; send it in one place (a top-level field is kept in info)' }]);
     await storedWith('plan-apart');
     const stored = await activities({ action: 'plans' });
-    assert.deepEqual(stored.map((row) => [row.insert_id, JSON.parse(row.info)]), [
+    assert.deepEqual(stored.map((row) => [row.insert_id, readInfo(row)]), [
       ['plan-same', { plan: 'pro', seats: 3 }],
       ['plan-apart', { tier: 'gold', plan: 'inner' }],
     ]);
