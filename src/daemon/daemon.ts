@@ -15,6 +15,7 @@ import { startRetention, Retention } from '../process/retention';
 import { startOpsServer, OpsServer } from './opsServer';
 import { queuePrefix } from '../queue/ingestQueue';
 import { createDeliveryOutbox } from '../queue/deliveryOutbox';
+import { startCompletedJobsTrimmer, CompletedJobsTrimmer } from '../queue/completedJobs';
 import { startupStep } from './startupFailure';
 import type { StopStep } from './signals';
 
@@ -43,6 +44,7 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
   let deliveryLog: DeliveryLogWriter | undefined;
   let statistics: StatisticsKeeper | undefined;
   let retention: Retention | undefined;
+  let completedJobs: CompletedJobsTrimmer | undefined;
   let ops: OpsServer | undefined;
   const stop = async (timeoutMs: number, step: StopStep = () => undefined) => {
     const deadline = Date.now() + timeoutMs;
@@ -50,6 +52,8 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
     await receiver?.stop(timeoutMs);
     step('the jobs in flight');
     await worker?.close(Math.max(0, deadline - Date.now()));
+    step('trimming completed jobs');
+    await completedJobs?.stop();
     step('writing the delivery log');
     await deliveryLog?.stop();
     step('pruning what is past its retention');
@@ -67,6 +71,7 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
     if (role !== 'worker') receiver = await startReceiver(config, db, log, { handle, registry, deliveries });
     if (role !== 'receiver') {
       worker = await startIngestWorker(config, db, log, registry, deliveries);
+      completedJobs = startCompletedJobsTrimmer(handle.redis, queuePrefix(config));
       deliveryLog = startDeliveryLogWriter(handle.redis, db, { prefix: queuePrefix(config), encryptionKey: config.JOB_ENCRYPTION_KEY }, log);
       retention = startRetention(db, { deliveries: config.DELIVERY_RETENTION_DAYS, activities: config.ACTIVITY_RETENTION_DAYS }, log);
       statistics = startStatisticsKeeper(db, log);
