@@ -16,7 +16,7 @@ import { startOpsServer, OpsServer } from './opsServer';
 import { queuePrefix } from '../queue/ingestQueue';
 import { createDeliveryOutbox } from '../queue/deliveryOutbox';
 import { startCompletedJobsTrimmer, CompletedJobsTrimmer } from '../queue/completedJobs';
-import { startupStep } from './startupFailure';
+import { continueUnlessAborted, startupStep } from './startupFailure';
 import type { StopStep } from './signals';
 
 export type Role = 'start' | 'receiver' | 'worker';
@@ -35,8 +35,9 @@ function workerOpsPort(config: Config): number {
   return config.WORKER_METRICS_PORT === 0 ? 0 : config.WORKER_METRICS_PORT + (Number.isInteger(instance) ? instance : 0);
 }
 
-export async function startDaemon(config: Config, db: Db, log: Logger, role: Role): Promise<RunningDaemon> {
-  const handle = await openQueueHandle(config, log);
+/** `signal`: a stop during the start; the start then stops what it started and rejects with StartAborted. */
+export async function startDaemon(config: Config, db: Db, log: Logger, role: Role, signal?: AbortSignal): Promise<RunningDaemon> {
+  const handle = await openQueueHandle(config, log, signal);
   const registry = createMetricsRegistry(handle.queue);
   const deliveries = createDeliveryOutbox(handle.redis, queuePrefix(config), log, config.JOB_ENCRYPTION_KEY);
   let receiver: RunningReceiver | undefined;
@@ -68,8 +69,10 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
     await handle.close();
   };
   try {
-    if (role !== 'worker') receiver = await startReceiver(config, db, log, { handle, registry, deliveries });
+    continueUnlessAborted(signal);
+    if (role !== 'worker') receiver = await startReceiver(config, db, log, { handle, registry, deliveries, signal });
     if (role !== 'receiver') {
+      continueUnlessAborted(signal);
       worker = await startIngestWorker(config, db, log, registry, deliveries);
       completedJobs = startCompletedJobsTrimmer(handle.redis, queuePrefix(config));
       deliveryLog = startDeliveryLogWriter(handle.redis, db, { prefix: queuePrefix(config), encryptionKey: config.JOB_ENCRYPTION_KEY }, log);
@@ -81,6 +84,7 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
       ops = await startupStep(`the worker's metrics server cannot listen on ${config.HOST}:${port} (HOST, WORKER_METRICS_PORT)`, () => startOpsServer(port, config.HOST, registry, handle.redis, db));
       log.info({ port: ops.port }, 'worker metrics listening');
     }
+    continueUnlessAborted(signal);
   } catch (error) {
     // What did start is stopped, so nothing keeps the process (or a test) alive after a failed start.
     await stop(1000).catch(() => undefined);
