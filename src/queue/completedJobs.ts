@@ -10,14 +10,18 @@ import { INGEST_QUEUE } from './ingestQueue';
 import { withTimeout } from '../timeouts';
 
 const TRIM_EVERY_MS = 1000;
+/** Each round looks at the jobs finished in the last seconds (scored by their worker's clock, so with a margin for clocks apart)... */
+const RECENT_MS = 10_000;
+/** ...and every minute at all of them, which also catches a job finished on a clock further behind. */
+const FULL_SCAN_EVERY = 60;
 
 export const TRIMMED_DATA = '{"events":"removed once stored"}';
 
-// Scans the whole completed set: COMPLETED_JOBS_KEPT (at most 10,000) bounds it. The data is never read into the
-// script (a 150 KB job would cost Redis 0.2 ms to copy; replacing it costs 0.01 ms): only its length is.
+// The completed set is scored by finishing time. The data is never read into the script (a 150 KB job would cost
+// Redis 0.2 ms to copy; replacing it costs 0.01 ms): only its length is.
 const TRIM_SCRIPT = `
 local trimmed = 0
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[3], '+inf')) do
   local key = ARGV[1] .. id
   if redis.call('HSTRLEN', key, 'data') > #ARGV[2] then
     redis.call('HSET', key, 'data', ARGV[2])
@@ -26,10 +30,10 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
 end
 return trimmed`;
 
-/** Trims the completed jobs' data once; resolves to how many it trimmed. */
-export async function trimCompletedJobs(redis: RedisClient, prefix: string): Promise<number> {
+/** Trims the data of the completed jobs finished since `since` (ms; 0: all of them) once; resolves to how many it trimmed. */
+export async function trimCompletedJobs(redis: RedisClient, prefix: string, since = 0): Promise<number> {
   const jobKey = `${prefix}:${INGEST_QUEUE}:`;
-  return (await redis.eval(TRIM_SCRIPT, 1, `${jobKey}completed`, jobKey, TRIMMED_DATA)) as number;
+  return (await redis.eval(TRIM_SCRIPT, 1, `${jobKey}completed`, jobKey, TRIMMED_DATA, since)) as number;
 }
 
 export interface CompletedJobsTrimmer {
@@ -39,7 +43,8 @@ export interface CompletedJobsTrimmer {
 
 export function startCompletedJobsTrimmer(redis: RedisClient, prefix: string): CompletedJobsTrimmer {
   // Redis unreachable: the next round tries again, and the queue handle already says Redis is down.
-  const trim = () => trimCompletedJobs(redis, prefix).catch(() => 0);
+  let round = 0;
+  const trim = () => trimCompletedJobs(redis, prefix, round++ % FULL_SCAN_EVERY === 0 ? 0 : Date.now() - RECENT_MS).catch(() => 0);
   let running: Promise<number> = Promise.resolve(0);
   const timer = setInterval(() => (running = trim()), TRIM_EVERY_MS);
   timer.unref();
