@@ -70,6 +70,22 @@ describe('Bull Board at /admin/queues', function () {
     }
   });
 
+  it('keeps a completed job with its tenant (its name), time and outcome, not its events, so kept jobs hold little Redis memory', async () => {
+    const other = await newTenant(db);
+    const big = 'x'.repeat(100_000);
+    assert.equal((await post(`${daemon.baseUrl}/analytics/${other.token}`, { externalId: 'trim-user', action: 'Board Trim', insertId: 'board-trim-1', info: { big } })).status, 202);
+    await waitFor('the activity stored', async () => (await countRows(db, 'activities', { insert_id: 'board-trim-1' })) === 1, 20000);
+    type Job = { name: string; timestamp: number; data: Record<string, unknown>; returnValue: Record<string, number> | null };
+    const kept = await waitFor('the completed job, trimmed', async () => {
+      const reply = await request(`${daemon.baseUrl}/admin/queues/api/queues?activeQueue=ingest&status=completed&page=1`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const jobs = (JSON.parse(reply.text) as { queues: { name: string; jobs: Job[] }[] }).queues.find((queue) => queue.name === 'ingest')?.jobs ?? [];
+      return jobs.find((job) => job.name === `tenant ${other.id}` && job.data.events === 'removed once stored');
+    }, 10000, 100);
+    assert.deepEqual(kept.data, { events: 'removed once stored' });
+    assert.equal(typeof kept.timestamp, 'number');
+    assert.equal(kept.returnValue?.stored, 1);
+  });
+
   it('shows a failed job; "Retry all" in the UI replays it and the activity lands once', async function () {
     onlyOn(this, 'sqlite', 'it holds the SQLite file lock');
     const locker = new sqlite3.Database((env.config.DATABASE_URL as { filename: string }).filename);

@@ -52,9 +52,16 @@ describe('metrics across receiver processes (two real receivers, one Redis)', fu
     }
   });
 
-  it('a receiver that stops leaves the sum at once', async () => {
-    await ensureStopped(receivers[1]);
+  it('receivers that stop, three at once, leave the process count at once and the sums where they were (no fall for Prometheus to read as a reset)', async () => {
+    const tenant = await newTenant(db);
+    const more = await startReceivers(env.env, 2, receivers);
+    for (const [i, url] of more.entries()) assert.equal((await post(`${url}/analytics/${tenant.token}`, { externalId: 'u', action: 'retired', insertId: `retired-${i}` })).status, 202);
+    await waitFor('the scrape summing four receivers', async () => sample((await request(`${urls[0]}/metrics`)).text, 'activityd_events_accepted_total') === 10, 20000, 200);
+    await Promise.all([ensureStopped(receivers[1]), ensureStopped(receivers[2]), ensureStopped(receivers[3])]);
     const text = (await request(`${urls[0]}/metrics`)).text;
     assert.equal(sample(text, 'activityd_receiver_processes'), 1);
+    assert.equal(sample(text, 'activityd_events_accepted_total'), 10);
+    assert.equal(sample(text, 'activityd_http_requests_total{route="analytics",status="202"}'), 10);
+    assert.equal(sample(text, 'activityd_enqueue_duration_seconds_count'), 10);
   });
 });

@@ -82,6 +82,10 @@ describe('openapi.json: a valid OpenAPI document, served without credentials, th
     assert.deepEqual(result, { valid: true });
     assert.equal(doc.openapi, '3.1.0');
     assert.deepEqual((doc.paths['/api/v1/openapi.json'].get as unknown as { security: unknown[] }).security, []);
+    // OpenAPI has no templated parameter names: a generated client would send a name such as "property.{name}" literally.
+    const operations = Object.values(doc.paths).flatMap((path) => Object.values(path)) as unknown as { parameters?: { name: string; in: string }[] }[];
+    const names = operations.flatMap((operation) => (operation.parameters ?? []).filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name));
+    assert.deepEqual(names.filter((name) => !/^[A-Za-z]+$/.test(name)), []);
     await call('GET', '/api/v1/openapi.json');
   });
 
@@ -183,6 +187,8 @@ describe('openapi.json: a valid OpenAPI document, served without credentials, th
       assert.equal((await adminCall('GET', template, { path: `${tenantPath}/${list}?limit=0` })).status, 400);
       assert.equal((await adminCall('GET', template, { path: `/tenants/999999/${list}` })).status, 404);
     }
+    // The property filter as the document's deepObject parameter serializes it.
+    assert.equal((await adminCall('GET', '/tenants/:tenantId/endusers', { path: `${tenantPath}/endusers?property%5Bplan%5D=Enterprise` })).status, 200);
     const delivery = (await adminCall('GET', '/tenants/:tenantId/deliveries', { path: `${tenantPath}/deliveries?status=202&limit=1` })).body.data[0];
     assert.equal((await adminCall('GET', '/tenants/:tenantId/deliveries/:deliveryId', { path: `${tenantPath}/deliveries/${delivery.id}` })).status, 200);
     assert.equal((await adminCall('GET', '/tenants/:tenantId/deliveries/:deliveryId', { path: `${tenantPath}/deliveries/nope` })).status, 404);

@@ -146,6 +146,9 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
     assert.deepEqual(await ids('?property.beta=true'), ['f1']);
     assert.deepEqual(await ids(`?property.${encodeURIComponent('odd "name"')}=x`), ['f2']);
     assert.deepEqual(await ids('?property.plan=enterprise'), [], 'values match exactly');
+    // OpenAPI's deepObject spelling, what a client generated from openapi.json sends.
+    assert.deepEqual(await ids(`?${encodeURIComponent('property[plan]')}=Enterprise`), ['f1']);
+    assert.deepEqual(await ids('?property[seats]=5'), ['f1', 'f2']);
     const bad = async (query: string) => request(`${daemon.baseUrl}/api/v1/tenants/${tenant.id}/endusers${query}`, { headers: admin });
     const two = await bad('?property.plan=Free&property.seats=5');
     assert.equal(two.status, 400);
@@ -153,6 +156,7 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
     const unnamed = await bad('?property.=x');
     assert.equal(unnamed.status, 400);
     assert.match(unnamed.body.error, /^property\.: name the property/);
+    assert.match((await bad('?property.plan=Free&property[seats]=5')).body.error, /one property at a time/);
     const control = await bad('?property.a%01b=x');
     assert.equal(control.status, 400);
     assert.match(control.body.error, /control characters/);

@@ -10,7 +10,17 @@ import { refused, Reply, RouteDoc, DocumentedRoute } from '../http/routeDoc';
 import type { Access } from '../http/routeAccess';
 import { PROPERTY_FILTER } from './params';
 
-const PROPERTY_FILTER_DESCRIPTION = 'A parameter named property.NAME (property.plan=Enterprise): only end users whose property NAME equals the value, as text or as the number or boolean it writes; one per request';
+// OpenAPI has no parameter named by a pattern: as a deepObject, generated clients send property[plan]=Enterprise, which the route takes as well as property.plan=Enterprise.
+const PROPERTY_FILTER_PARAMETER = {
+  name: PROPERTY_FILTER,
+  in: 'query',
+  required: false,
+  style: 'deepObject',
+  explode: true,
+  schema: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 1 },
+  description:
+    'One property filter: property[NAME]=VALUE, or property.NAME=VALUE (property[plan]=Enterprise): only end users whose property NAME equals the value, as text or as the number or boolean it writes; one per request',
+};
 
 type Operation = Record<string, unknown>;
 
@@ -51,7 +61,7 @@ function documentedOperation(route: DocumentedRoute): Operation {
 
 /** What every admin route may answer beyond its own table: no credential, and for a body its reading and checking. */
 function adminOperation(route: AdminRoute): Operation {
-  const query = (route.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: QUERY_PARAMETERS[name] ?? ANY_TEXT, ...(name === PROPERTY_FILTER && { description: PROPERTY_FILTER_DESCRIPTION }) }));
+  const query = (route.query ?? []).map((name) => (name === PROPERTY_FILTER ? PROPERTY_FILTER_PARAMETER : { name, in: 'query', required: false, schema: QUERY_PARAMETERS[name] ?? ANY_TEXT }));
   const parameters = [...pathParameters(route.path), ...query];
   const common: Record<number, Reply> = { 401: refused('no or wrong admin token') };
   if (parameters.length > 0) common[400] = refused('a bad parameter, named');

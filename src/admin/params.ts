@@ -27,7 +27,7 @@ export const DEFAULT_LIMIT = 100;
  */
 export function checkQueryNames(query: Query, allowed: readonly string[] = []): void {
   for (const [name, value] of Object.entries(query)) {
-    if (!allowed.includes(name) && !(allowed.includes(PROPERTY_FILTER) && name.startsWith(PROPERTY_PREFIX))) {
+    if (!allowed.includes(name) && !(allowed.includes(PROPERTY_FILTER) && propertyName(name) !== undefined)) {
       throw new RequestError(`${name.slice(0, 60)}: not a query parameter of this route (${allowed.length > 0 ? `it takes ${allowed.join(', ')}` : 'it takes none'})`);
     }
     if (Array.isArray(value)) throw new RequestError(`${name}: give it once`);
@@ -44,20 +44,30 @@ export function answerRoute(db: Db, route: AdminRoute, request: Omit<AdminReques
 }
 
 const PROPERTY_PREFIX = 'property.';
-/** A route's query names list this to take one filter on a property: `property.plan=Enterprise`. */
-export const PROPERTY_FILTER = `${PROPERTY_PREFIX}{name}`;
+/**
+ * A route's query names list this to take one filter on a property: `property.plan=Enterprise`, or
+ * `property[plan]=Enterprise`, the spelling OpenAPI's deepObject style gives generated clients (OpenAPI has no
+ * parameter whose name is a pattern, so the document describes this one as an object named `property`).
+ */
+export const PROPERTY_FILTER = 'property';
 const MAX_PROPERTY_NAME = 255;
+
+/** The property a query parameter's name filters on, in either spelling, or undefined when it names none. */
+function propertyName(key: string): string | undefined {
+  if (key.startsWith(PROPERTY_PREFIX)) return key.slice(PROPERTY_PREFIX.length);
+  return /^property\[(.*)\]$/s.exec(key)?.[1];
+}
 
 /** The one `property.NAME=VALUE` parameter, if given; the name is checked as a property name (1 to 255 characters, no control characters). */
 export function propertyParam(query: Query): { name: string; value: string } | undefined {
-  const given = Object.keys(query).filter((key) => key.startsWith(PROPERTY_PREFIX));
+  const given = Object.keys(query).filter((key) => propertyName(key) !== undefined);
   if (given.length === 0) return undefined;
   if (given.length > 1) throw new RequestError(`${given.map((key) => key.slice(0, 60)).join(', ')}: filter on one property at a time`);
   const [key] = given;
-  const name = key.slice(PROPERTY_PREFIX.length);
-  if (name === '') throw new RequestError(`${key}: name the property after "${PROPERTY_PREFIX}" (property.plan=Enterprise)`);
+  const name = propertyName(key) as string;
+  if (name === '') throw new RequestError(`${key}: name the property (property.plan=Enterprise or property[plan]=Enterprise)`);
   if (characterCount(name) > MAX_PROPERTY_NAME) throw new RequestError(`${key.slice(0, 60)}: a property name is at most ${MAX_PROPERTY_NAME} characters`);
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new RequestError(`${PROPERTY_PREFIX}: the property name must not contain control characters`);
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new RequestError(`${PROPERTY_FILTER}: the property name must not contain control characters`);
   return { name, value: single(query, key) as string };
 }
 

@@ -15,7 +15,8 @@ import { startRetention, Retention } from '../process/retention';
 import { startOpsServer, OpsServer } from './opsServer';
 import { queuePrefix } from '../queue/ingestQueue';
 import { createDeliveryOutbox } from '../queue/deliveryOutbox';
-import { startupStep } from './startupFailure';
+import { startCompletedJobsTrimmer, CompletedJobsTrimmer } from '../queue/completedJobs';
+import { continueUnlessAborted, startupStep } from './startupFailure';
 import type { StopStep } from './signals';
 
 export type Role = 'start' | 'receiver' | 'worker';
@@ -34,8 +35,9 @@ function workerOpsPort(config: Config): number {
   return config.WORKER_METRICS_PORT === 0 ? 0 : config.WORKER_METRICS_PORT + (Number.isInteger(instance) ? instance : 0);
 }
 
-export async function startDaemon(config: Config, db: Db, log: Logger, role: Role): Promise<RunningDaemon> {
-  const handle = await openQueueHandle(config, log);
+/** `signal`: a stop during the start; the start then stops what it started and rejects with StartAborted. */
+export async function startDaemon(config: Config, db: Db, log: Logger, role: Role, signal?: AbortSignal): Promise<RunningDaemon> {
+  const handle = await openQueueHandle(config, log, signal);
   const registry = createMetricsRegistry(handle.queue);
   const deliveries = createDeliveryOutbox(handle.redis, queuePrefix(config), log, config.JOB_ENCRYPTION_KEY);
   let receiver: RunningReceiver | undefined;
@@ -43,6 +45,7 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
   let deliveryLog: DeliveryLogWriter | undefined;
   let statistics: StatisticsKeeper | undefined;
   let retention: Retention | undefined;
+  let completedJobs: CompletedJobsTrimmer | undefined;
   let ops: OpsServer | undefined;
   const stop = async (timeoutMs: number, step: StopStep = () => undefined) => {
     const deadline = Date.now() + timeoutMs;
@@ -50,6 +53,8 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
     await receiver?.stop(timeoutMs);
     step('the jobs in flight');
     await worker?.close(Math.max(0, deadline - Date.now()));
+    step('trimming completed jobs');
+    await completedJobs?.stop();
     step('writing the delivery log');
     await deliveryLog?.stop();
     step('pruning what is past its retention');
@@ -64,9 +69,12 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
     await handle.close();
   };
   try {
-    if (role !== 'worker') receiver = await startReceiver(config, db, log, { handle, registry, deliveries });
+    continueUnlessAborted(signal);
+    if (role !== 'worker') receiver = await startReceiver(config, db, log, { handle, registry, deliveries, signal });
     if (role !== 'receiver') {
+      continueUnlessAborted(signal);
       worker = await startIngestWorker(config, db, log, registry, deliveries);
+      completedJobs = startCompletedJobsTrimmer(handle.redis, queuePrefix(config));
       deliveryLog = startDeliveryLogWriter(handle.redis, db, { prefix: queuePrefix(config), encryptionKey: config.JOB_ENCRYPTION_KEY }, log);
       retention = startRetention(db, { deliveries: config.DELIVERY_RETENTION_DAYS, activities: config.ACTIVITY_RETENTION_DAYS }, log);
       statistics = startStatisticsKeeper(db, log);
@@ -76,6 +84,7 @@ export async function startDaemon(config: Config, db: Db, log: Logger, role: Rol
       ops = await startupStep(`the worker's metrics server cannot listen on ${config.HOST}:${port} (HOST, WORKER_METRICS_PORT)`, () => startOpsServer(port, config.HOST, registry, handle.redis, db));
       log.info({ port: ops.port }, 'worker metrics listening');
     }
+    continueUnlessAborted(signal);
   } catch (error) {
     // What did start is stopped, so nothing keeps the process (or a test) alive after a failed start.
     await stop(1000).catch(() => undefined);

@@ -45,25 +45,28 @@ function watchDbSelection(redis: RedisClient): { refused?: string } {
 }
 
 /** Waits (bounded) for the first connection, so the first requests after start are not refused; a Redis that is down does not keep the process from starting. */
-function redisReady(redis: RedisClient, timeoutMs: number): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve();
+function redisReady(redis: RedisClient, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  if (redis.status === 'ready' || signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
       redis.off('ready', done);
+      signal?.removeEventListener('abort', done);
       resolve();
     };
     const timer = setTimeout(done, timeoutMs);
     redis.once('ready', done);
+    // A stop during the wait need not sit it out.
+    signal?.addEventListener('abort', done);
   });
 }
 
-export async function openQueueHandle(config: Config, log: Logger): Promise<QueueHandle> {
+export async function openQueueHandle(config: Config, log: Logger, signal?: AbortSignal): Promise<QueueHandle> {
   const redis = connectRedis(config.REDIS_URL, 'producer');
   const queue = openIngestQueue(config, redis);
   const selection = watchDbSelection(redis);
   watchRedis(redis, queue, config.REDIS_URL.display, log);
-  await redisReady(redis, config.ENQUEUE_TIMEOUT_MS);
+  await redisReady(redis, config.ENQUEUE_TIMEOUT_MS, signal);
   const close = async () => {
     await queue.close();
     await redis.quit().catch(() => redis.disconnect());

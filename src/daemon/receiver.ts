@@ -17,7 +17,7 @@ import { createRateLimiter } from '../receive/rateLimit';
 import { createBodyBudget } from '../http/bodyBudget';
 import { createReceiverMetrics } from '../receive/receiverMetrics';
 import type { QueueHandle } from './queueHandle';
-import { startupStep } from './startupFailure';
+import { continueUnlessAborted, startupStep } from './startupFailure';
 import { repeatedWarning } from '../repeatedWarning';
 import { shareMetrics } from '../metrics/deploymentMetrics';
 import { queuePrefix } from '../queue/ingestQueue';
@@ -51,9 +51,11 @@ export interface ReceiverParts {
   /** This process's own metrics; the receiver's counters and histograms are summed over every receiver process. */
   registry: Registry;
   deliveries: DeliveryOutbox;
+  /** A stop during the start: the receiver then does not listen. */
+  signal?: AbortSignal;
 }
 
-export async function startReceiver(config: Config, db: Db, log: Logger, { handle, registry, deliveries }: ReceiverParts): Promise<RunningReceiver> {
+export async function startReceiver(config: Config, db: Db, log: Logger, { handle, registry, deliveries, signal }: ReceiverParts): Promise<RunningReceiver> {
   const tenants = await startTenantDirectory(db, config.TENANT_REFRESH_MS, log);
   const receiverRegistry = new Registry();
   const metrics = shareMetrics(handle.redis, queuePrefix(config), receiverRegistry, registry);
@@ -95,7 +97,11 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
   const server = http.createServer(serverOptions(config), app.callback());
   answerClientErrors(server, log);
   continueOnlyWhenRead(server);
-  const port = await startupStep(`the receiver cannot listen on ${config.HOST}:${config.PORT} (HOST, PORT)`, () => listen(server, config.PORT, config.HOST)).catch((error) => {
+  const listening = async () => {
+    continueUnlessAborted(signal);
+    return startupStep(`the receiver cannot listen on ${config.HOST}:${config.PORT} (HOST, PORT)`, () => listen(server, config.PORT, config.HOST));
+  };
+  const port = await listening().catch((error) => {
     tenants.stop();
     void metrics.stop();
     adminCredential.stop();

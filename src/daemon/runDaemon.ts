@@ -8,7 +8,7 @@ import { createDefaultTenantIfEmpty, DefaultTenant, firstStartMessage } from './
 import { adminTokenMessage } from './adminTokenBanner';
 import { createAdminTokenIfNone } from '../admin/adminCredential';
 import { announceReady, stopOnSignals } from './signals';
-import { describeDatabase, startupStep } from './startupFailure';
+import { describeDatabase, StartAborted, startupStep } from './startupFailure';
 
 export type DaemonRole = 'start' | 'receiver' | 'worker';
 
@@ -31,9 +31,11 @@ export async function runDaemon(config: Config, role: DaemonRole): Promise<void>
     await db.destroy();
     throw error;
   }
-  const starting = startDaemon(config, db, log, role);
-  // Signals are handled from the first moment: one arriving during start-up stops what has started.
+  const aborted = new AbortController();
+  const starting = startDaemon(config, db, log, role, aborted.signal);
+  // Signals are handled from the first moment: one arriving during start-up stops what has started, and nothing more starts.
   stopOnSignals(log, config.SHUTDOWN_TIMEOUT_MS, async (step) => {
+    aborted.abort();
     step('the start (waiting for it to finish)');
     const daemon = await starting.catch(() => undefined);
     // Draining gets nine tenths of the time: handing jobs back and closing connections need the rest.
@@ -48,9 +50,12 @@ export async function runDaemon(config: Config, role: DaemonRole): Promise<void>
   };
   const daemon = await starting.catch(async (error) => {
     showToken(config.PORT);
+    // Stopped by a signal: its handler closes the database and exits.
+    if (error instanceof StartAborted) return undefined;
     await db.destroy();
     throw error;
   });
+  if (!daemon) return;
   showToken(daemon.receiverPort ?? config.PORT);
   // After any token message: a watcher (pm2, a test) that sees this line has seen everything the start prints.
   log.info('ready');

@@ -6,6 +6,18 @@ import type { DatabaseTarget } from '../../config/parsers';
 
 export class StartupError extends Error {}
 
+/** A signal came during the start: what had started is stopped again, and nothing more starts (nothing binds, no "ready"). */
+export class StartAborted extends Error {
+  constructor() {
+    super('stopped during the start');
+  }
+}
+
+/** Throws StartAborted once the start's signal has fired; called before each step that would start more. */
+export function continueUnlessAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new StartAborted();
+}
+
 /** The operating system's codes in words; anything else keeps its own message, on one line. */
 export function failureReason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;

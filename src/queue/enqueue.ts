@@ -34,7 +34,8 @@ export async function enqueueEvents(
   for (let start = 0; start < job.events.length; start += limits.jobMaxEvents) {
     const events = job.events.slice(start, start + limits.jobMaxEvents);
     const delivery = { id: job.delivery.id, indexes: job.indexes.slice(start, start + limits.jobMaxEvents), ...(start === 0 && { record: job.delivery }) };
-    jobs.push({ name: 'events', data: sealJob(limits.encryptionKey, { tenantId: job.tenantId, receivedAt: job.receivedAt, events, delivery }) });
+    // Named by tenant: the name outlives the data of a completed job (completedJobs.ts), and the board lists jobs by it.
+    jobs.push({ name: `tenant ${job.tenantId}`, data: sealJob(limits.encryptionKey, { tenantId: job.tenantId, receivedAt: job.receivedAt, events, delivery }) });
   }
   try {
     const added: Promise<unknown> = jobs.length === 1 ? queue.add(jobs[0].name, jobs[0].data) : queue.addBulk(jobs);

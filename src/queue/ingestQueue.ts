@@ -30,10 +30,9 @@ export function queuePrefix(config: Pick<Config, 'QUEUE_PREFIX'>): string {
   return `{${config.QUEUE_PREFIX}}`;
 }
 
-/** The last 1,000 completed jobs, none older than an hour (BullMQ trims on each completion; `age` is in seconds). */
-export const COMPLETED_JOBS_KEPT = { count: 1000, age: 3600 };
+type QueueConfig = Pick<Config, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'COMPLETED_JOBS_KEPT' | 'COMPLETED_JOBS_MAX_AGE_SECONDS'>;
 
-export function openIngestQueue(config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>, connection: RedisClient): Queue<StoredJob> {
+export function openIngestQueue(config: QueueConfig, connection: RedisClient): Queue<StoredJob> {
   return new Queue<StoredJob>(INGEST_QUEUE, {
     connection,
     prefix: queuePrefix(config),
@@ -44,8 +43,9 @@ export function openIngestQueue(config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_ATTEM
       attempts: config.JOB_ATTEMPTS,
       backoff: { type: 'exponential', delay: config.JOB_BACKOFF_MS },
       // Completed jobs stay a bounded while, so the board shows what went through lately and Redis memory reaches a
-      // plateau instead of growing; failed ones stay for inspection and replay.
-      removeOnComplete: COMPLETED_JOBS_KEPT,
+      // plateau instead of growing (their events are dropped: see completedJobs.ts); failed ones stay for inspection
+      // and replay. BullMQ trims on each completion; a count of 0 removes each job as it completes.
+      removeOnComplete: { count: config.COMPLETED_JOBS_KEPT, age: config.COMPLETED_JOBS_MAX_AGE_SECONDS },
       removeOnFail: false,
     },
   });
