@@ -2,7 +2,8 @@
 import type { Queue } from 'bullmq';
 import type { Db } from '../store/db';
 import { countStoredSince } from '../store/activities';
-import type { StoredJob } from '../queue/ingestQueue';
+import { IngestJob, partsOf, StoredJob } from '../queue/ingestQueue';
+import { envelopeProblem } from '../process/jobShape';
 import { createProgress } from './progress';
 import { isSealedJob, openJob } from '../queue/jobCipher';
 
@@ -28,6 +29,13 @@ function readable(key: Buffer | undefined, data: StoredJob) {
   }
 }
 
+/** Events and deliveries of a job that opened (either shape); null for one that did not, or whose shape is not a job's. */
+function deliveriesOf(job: IngestJob | undefined): { events: number | null; deliveries: Array<{ id: string | null; events: number }> | null } {
+  if (!job || envelopeProblem(job)) return { events: Array.isArray((job as { events?: unknown } | undefined)?.events) ? (job as { events: unknown[] }).events.length : null, deliveries: null };
+  const parts = partsOf(job);
+  return { events: parts.reduce((sum, part) => sum + part.events.length, 0), deliveries: parts.map((part) => ({ id: part.delivery?.id ?? null, events: part.events.length })) };
+}
+
 export async function listFailed(queue: Queue<StoredJob>, limit: number, encryptionKey?: Buffer) {
   const jobs = await queue.getFailed(0, limit - 1);
   return jobs.map((job) => {
@@ -38,8 +46,7 @@ export async function listFailed(queue: Queue<StoredJob>, limit: number, encrypt
       id: job.id,
       tenantId: data.tenantId ?? null,
       encrypted: isSealedJob(data),
-      events: Array.isArray(opened?.events) ? opened.events.length : null,
-      deliveryId: opened?.delivery?.id ?? null,
+      ...deliveriesOf(opened),
       attemptsMade: job.attemptsMade,
       failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
       reason: job.failedReason,

@@ -17,6 +17,8 @@ import { createReceiverMetrics } from '../receive/receiverMetrics';
 import type { QueueHandle } from './queueHandle';
 import { startupStep } from './startupFailure';
 import { repeatedWarning } from '../repeatedWarning';
+import { createEnqueuer } from '../queue/enqueue';
+import { createJobGatherer, JOB_MAX_BYTES } from '../queue/jobGatherer';
 
 /** How long a cluster worker stays after it stopped listening, to refuse connections still being handed to it. */
 const CLUSTER_HANDOFF_GRACE_MS = 1000;
@@ -44,12 +46,23 @@ export interface ReceiverParts {
 export async function startReceiver(config: Config, db: Db, log: Logger, { handle, registry, deliveries }: ReceiverParts): Promise<RunningReceiver> {
   const tenants = await startTenantDirectory(db, config.TENANT_REFRESH_MS, log);
   if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the admin API under /api/v1 and the board at /admin/queues answer 401 to every request');
+  const metrics = createReceiverMetrics(registry);
+  const enqueuer = createEnqueuer(handle.queue, { jobMaxEvents: config.JOB_MAX_EVENTS, timeoutMs: config.ENQUEUE_TIMEOUT_MS, encryptionKey: config.JOB_ENCRYPTION_KEY });
+  const gatherer = createJobGatherer(
+    async (tenantId, parts) => {
+      const started = process.hrtime.bigint();
+      const result = await enqueuer.enqueue(tenantId, parts);
+      if (result.outcome === 'queued') metrics.observeEnqueue(Number(process.hrtime.bigint() - started) / 1e9);
+      return result;
+    },
+    { maxEvents: config.JOB_MAX_EVENTS, maxBytes: JOB_MAX_BYTES },
+  );
   const app = createApp({
     ingest: {
       tenants,
-      queue: handle.queue,
+      gatherer,
       deliveries,
-      metrics: createReceiverMetrics(registry),
+      metrics,
       log,
       rateLimiter: createRateLimiter(config.RATE_LIMIT_PER_TENANT),
       queueDownWarning: repeatedWarning(log, 'Redis is unreachable: ingest requests are answered 503 (nothing accepted; senders retry later)'),
@@ -57,10 +70,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
       limits: {
         maxEventBytes: config.MAX_EVENT_BYTES,
         maxEventsPerRequest: config.MAX_EVENTS_PER_REQUEST,
-        jobMaxEvents: config.JOB_MAX_EVENTS,
-        enqueueTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
         retryAfterSeconds: config.RETRY_AFTER_SECONDS,
-        encryptionKey: config.JOB_ENCRYPTION_KEY,
       },
     },
     db,

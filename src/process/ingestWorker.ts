@@ -4,7 +4,7 @@ import type { Config } from '../../config';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { connectRedis, isConnectionFailure } from '../queue/redis';
-import { INGEST_QUEUE, IngestJob, StoredJob, queuePrefix } from '../queue/ingestQueue';
+import { INGEST_QUEUE, IngestJob, isGatheredJob, partsOf, StoredJob, queuePrefix, withdrawnKey } from '../queue/ingestQueue';
 import { openJob } from '../queue/jobCipher';
 import { SealedPayloadError } from '../sealing';
 import { createGroupCommitter } from './groupCommit';
@@ -14,7 +14,7 @@ import { TimedOut, withTimeout } from '../timeouts';
 import type { Registry } from 'prom-client';
 import { createWorkerMetrics } from './workerMetrics';
 import type { DeliveryOutbox } from '../queue/deliveryOutbox';
-import { envelopeProblem, eventsProblem } from './jobShape';
+import { envelopeProblem, jobEventsProblem } from './jobShape';
 import { createTenantCheck } from './knownTenants';
 
 /** A job refused before writing. `fileable`: its delivery link and tenant are sound, so its failure can go to the delivery log. */
@@ -28,6 +28,8 @@ class RejectedJob extends UnrecoverableError {
 }
 
 export interface JobResult {
+  /** The receiver gave up on the job and answered 503 for its requests (see queue/enqueue): nothing of it was stored. */
+  withdrawn?: true;
   stored: number;
   duplicate: number;
   filtered: number;
@@ -46,13 +48,14 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
   const committer = createGroupCommitter(db, { maxEvents: config.BATCH_MAX_EVENTS });
   const connection = connectRedis(config.REDIS_URL, 'worker');
   const tenantExists = createTenantCheck(db);
+  const prefix = queuePrefix(config);
 
   /** Checked before the job joins a batch, so a bad job fails alone and the batch's other jobs are written. */
   const checked = async (data: IngestJob): Promise<IngestJob> => {
     const envelope = envelopeProblem(data);
     if (envelope) throw new RejectedJob(envelope, false);
     if (!(await tenantExists(data.tenantId))) throw new RejectedJob(`tenant ${data.tenantId} does not exist`, false);
-    const events = eventsProblem(data.events);
+    const events = jobEventsProblem(data);
     if (events) throw new RejectedJob(events, true);
     return data;
   };
@@ -84,9 +87,17 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     INGEST_QUEUE,
     async (job) => {
       const data = await checked(open(job.data));
-      budget.take(data.events.length);
+      // Checked after this worker took the job (its lock and attempt count set): a withdrawal lands before that or not at all.
+      if (isGatheredJob(data) && job.id !== undefined && (await connection.del(withdrawnKey(prefix, job.id))) > 0) {
+        log.info({ jobId: job.id, deliveries: data.parts.map((part) => part.delivery.id) }, 'job withdrawn by its receiver (answered 503); nothing stored');
+        return { withdrawn: true, stored: 0, duplicate: 0, filtered: 0, identified: 0 };
+      }
+      const parts = partsOf(data);
+      const eventCount = parts.reduce((sum, part) => sum + part.events.length, 0);
+      budget.take(eventCount);
       try {
-        const outcomes = await committer.write({ ...data, retried: job.attemptsStarted > 1 });
+        const retried = job.attemptsStarted > 1;
+        const outcomes = (await committer.writeJob(parts.map((part) => ({ tenantId: data.tenantId, ...part, retried })))).flat();
         metrics.countOutcomes(outcomes, data.receivedAt);
         const count = (wanted: string) => outcomes.filter((outcome) => outcome === wanted).length;
         return { stored: count('stored'), duplicate: count('duplicate'), filtered: count('filtered'), identified: count('identified') };
@@ -94,12 +105,12 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
         if (isTransientFailure(error)) throw error;
         throw new UnrecoverableError(`permanent failure: ${(error as Error).message}`);
       } finally {
-        budget.give(data.events.length);
+        budget.give(eventCount);
       }
     },
     {
       connection,
-      prefix: queuePrefix(config),
+      prefix,
       concurrency: config.WORKER_CONCURRENCY,
       autorun: false,
       // A worker that dies holding jobs stops renewing their locks; once JOB_LOCK_MS runs out, the next stalled check
@@ -116,9 +127,11 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     const data = job && openedOrUndefined(job.data);
     // A job refused for its frame or its tenant has nothing sound to file: a record for a tenant that does not exist would block the delivery log.
     if (final && data && !envelopeProblem(data) && !(error instanceof RejectedJob && !error.fileable)) {
-      metrics.countFailed(data.events.length);
-      // Through the outbox, not SQL: the database may be what failed.
-      if (data.delivery) deliveries.failed(data.delivery, data.events.map((event) => (typeof event?.insertId === 'string' ? event.insertId : '')), error.message);
+      for (const { events, delivery } of partsOf(data)) {
+        metrics.countFailed(events.length);
+        // Through the outbox, not SQL: the database may be what failed.
+        if (delivery) deliveries.failed(delivery, events.map((event) => (typeof event?.insertId === 'string' ? event.insertId : '')), error.message);
+      }
     }
   });
   // A job whose worker died holding it (its lock ran out), put back in the queue: it runs again, and its events already stored count as duplicates.
