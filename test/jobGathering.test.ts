@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import IORedis from 'ioredis';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { TEST_DATABASE_NAME } from './support/testEnv';
 import { useDaemon } from './support/fixtures';
 import { newTenant } from './support/daemon';
@@ -14,6 +14,7 @@ import { createJobGatherer } from '../src/queue/jobGatherer';
 import { INGEST_QUEUE, JobPart, queuePrefix, StoredJob } from '../src/queue/ingestQueue';
 import { startDaemon, RunningDaemon } from '../src/daemon/daemon';
 import { createLogger } from '../src/log';
+import { jobsFor, withdrawJobs } from '../src/queue/enqueue';
 
 const part = (id: string, events: number): JobPart => ({
   receivedAt: 1,
@@ -146,5 +147,42 @@ describe(`job gathering through the receiver (real Redis, real ${TEST_DATABASE_N
     const [delivery] = await settledDeliveries(parts.daemon.baseUrl, tenant.id, 1);
     assert.equal(delivery.id, deliveryId);
     assert.equal(delivery.outcomes.stored, 1);
+  });
+
+  it('a withdrawal wins only over a job no worker has started: a waiting job is withdrawn and stores nothing, a taken or finished one is not withdrawn', async () => {
+    const tenant = await newTenant(parts.db);
+    const prefix = queuePrefix(parts.env.config);
+    const { connection, queue } = openQueue();
+    const event = (insertId: string) => ({ externalId: 'w', action: 'withdrawal', date: Date.now(), count: 1, weight: 1, info: {}, insertId });
+    const job = (id: string) => jobsFor(tenant.id, [{ receivedAt: Date.now(), events: [event(id)], delivery: { id, indexes: [0] } }], { jobMaxEvents: 500 })[0];
+    try {
+      // Taken: a worker holds it (BullMQ set its lock and attempt count when it moved it to active).
+      const taken = job('01890000-0000-7000-8000-0000000000a1');
+      await queue.add(taken.name, taken.data, taken.opts);
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let started: () => void = () => undefined;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const holderConnection = new IORedis(parts.env.env.REDIS_URL, { maxRetriesPerRequest: null });
+      const holder = new Worker(INGEST_QUEUE, async () => { started(); await held; }, { connection: holderConnection, prefix });
+      await running;
+      assert.equal(await withdrawJobs(connection, prefix, [taken.opts.jobId]), 'taken');
+      assert.equal(await connection.exists(`${prefix}:${INGEST_QUEUE}:withdrawn:${taken.opts.jobId}`), 0);
+      release();
+      await holder.close();
+      holderConnection.disconnect();
+      // Gone: completed jobs are removed, so a job Redis no longer has was stored.
+      assert.equal(await withdrawJobs(connection, prefix, [taken.opts.jobId]), 'taken');
+      // Waiting: withdrawn, and the ingest worker completes it storing nothing.
+      const waiting = job('01890000-0000-7000-8000-0000000000a2');
+      await queue.add(waiting.name, waiting.data, waiting.opts);
+      assert.equal(await withdrawJobs(connection, prefix, [waiting.opts.jobId]), 'withdrawn');
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+    await startWorker();
+    await waitForQueueDrained(parts.env, 60000);
+    assert.equal((await parts.db('activities').where({ tenant_id: tenant.id })).length, 0, 'the withdrawn job stored nothing');
   });
 });

@@ -40,6 +40,12 @@ end
 for i = 2, #KEYS, 2 do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) end
 return 'withdrawn'`;
 
+/** Withdraws the jobs named (see WITHDRAW), or says a worker has taken them. */
+export function withdrawJobs(connection: RedisClient, prefix: string, ids: string[]): Promise<'taken' | 'withdrawn'> {
+  const keys = ids.flatMap((id) => [`${prefix}:${INGEST_QUEUE}:${id}`, withdrawnKey(prefix, id)]);
+  return connection.eval(WITHDRAW, keys.length, ...keys, WITHDRAWN_TTL_SECONDS) as Promise<'taken' | 'withdrawn'>;
+}
+
 /** ioredis's connection states in words. */
 function connectionState(status: string): string {
   if (status === 'end' || status === 'close') return 'the connection is closed';
@@ -85,8 +91,7 @@ export function createEnqueuer(queue: Queue<StoredJob>, limits: EnqueueLimits): 
   /** Withdrawals that could not be sent (no connection): sent first thing once Redis is back. */
   const unsent = new Map<string, string[]>();
 
-  const keysOf = (ids: string[]) => ids.flatMap((id) => [`${prefix}:${INGEST_QUEUE}:${id}`, withdrawnKey(prefix, id)]);
-  const send = (ids: string[]) => connection.eval(WITHDRAW, ids.length * 2, ...keysOf(ids), WITHDRAWN_TTL_SECONDS) as Promise<'taken' | 'withdrawn'>;
+  const send = (ids: string[]) => withdrawJobs(connection, prefix, ids);
 
   connection.on('ready', () => {
     for (const [first, ids] of unsent) {
