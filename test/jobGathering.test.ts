@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import IORedis from 'ioredis';
 import { Queue, Worker } from 'bullmq';
-import { TEST_DATABASE_NAME } from './support/testEnv';
+import { TEST_DATABASE_NAME, waitFor } from './support/testEnv';
 import { useDaemon } from './support/fixtures';
 import { newTenant } from './support/daemon';
 import { post } from './support/http';
@@ -15,6 +15,7 @@ import { INGEST_QUEUE, JobPart, queuePrefix, StoredJob } from '../src/queue/inge
 import { startDaemon, RunningDaemon } from '../src/daemon/daemon';
 import { createLogger } from '../src/log';
 import { jobsFor, withdrawJobs } from '../src/queue/enqueue';
+import { listFailed } from '../src/cli/queueOperations';
 
 const part = (id: string, events: number): JobPart => ({
   receivedAt: 1,
@@ -184,5 +185,28 @@ describe(`job gathering through the receiver (real Redis, real ${TEST_DATABASE_N
     await startWorker();
     await waitForQueueDrained(parts.env, 60000);
     assert.equal((await parts.db('activities').where({ tenant_id: tenant.id })).length, 0, 'the withdrawn job stored nothing');
+  });
+
+  it('a failed gathered job names the request (delivery) and event that is wrong, and failed list shows each delivery it carries', async () => {
+    const tenant = await newTenant(parts.db);
+    const { connection, queue } = openQueue();
+    try {
+      const good = part('01890000-0000-7000-8000-0000000000b1', 2);
+      const bad = part('01890000-0000-7000-8000-0000000000b2', 2);
+      (bad.events[1] as { action: string }).action = '';
+      await queue.add('events', { tenantId: tenant.id, receivedAt: 1, parts: [good, bad] });
+      await startWorker();
+      const [failed] = await waitFor('the job failed', async () => {
+        const mine = (await listFailed(queue, 10)).filter((job) => job.tenantId === tenant.id);
+        return mine.length > 0 && mine;
+      }, 30000);
+      assert.match(failed.reason as string, /parts\[1\] \(delivery 01890000-0000-7000-8000-0000000000b2\)\.events\[1\]\.action: not a non-empty string/);
+      assert.deepEqual(failed.deliveries, [{ id: good.delivery.id, events: 2 }, { id: bad.delivery.id, events: 2 }]);
+      assert.equal(failed.events, 4);
+      assert.equal(failed.deliveryId, null, 'several deliveries: no single one');
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
   });
 });

@@ -29,11 +29,16 @@ function readable(key: Buffer | undefined, data: StoredJob) {
   }
 }
 
-/** Events and deliveries of a job that opened (either shape); null for one that did not, or whose shape is not a job's. */
-function deliveriesOf(job: IngestJob | undefined): { events: number | null; deliveries: Array<{ id: string | null; events: number }> | null } {
-  if (!job || envelopeProblem(job)) return { events: Array.isArray((job as { events?: unknown } | undefined)?.events) ? (job as { events: unknown[] }).events.length : null, deliveries: null };
+/**
+ * What a failed job carried: its events, and per request (delivery) its id and event count; `deliveryId` is the
+ * one delivery's id when there is one, as listed before jobs were gathered. All null for a job that did not open or
+ * is not a job's shape.
+ */
+function contentsOf(job: IngestJob | undefined) {
+  if (!job || envelopeProblem(job)) return { events: null, deliveryId: null, deliveries: null };
   const parts = partsOf(job);
-  return { events: parts.reduce((sum, part) => sum + part.events.length, 0), deliveries: parts.map((part) => ({ id: part.delivery?.id ?? null, events: part.events.length })) };
+  const deliveries = parts.map((part) => ({ id: part.delivery?.id ?? null, events: part.events.length }));
+  return { events: parts.reduce((sum, part) => sum + part.events.length, 0), deliveryId: deliveries.length === 1 ? deliveries[0].id : null, deliveries };
 }
 
 export async function listFailed(queue: Queue<StoredJob>, limit: number, encryptionKey?: Buffer) {
@@ -46,7 +51,7 @@ export async function listFailed(queue: Queue<StoredJob>, limit: number, encrypt
       id: job.id,
       tenantId: data.tenantId ?? null,
       encrypted: isSealedJob(data),
-      ...deliveriesOf(opened),
+      ...contentsOf(opened),
       attemptsMade: job.attemptsMade,
       failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
       reason: job.failedReason,
