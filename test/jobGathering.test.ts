@@ -150,7 +150,7 @@ describe(`job gathering through the receiver (real Redis, real ${TEST_DATABASE_N
     assert.equal(delivery.outcomes.stored, 1);
   });
 
-  it('a withdrawal wins only over a job no worker has started: a waiting job is withdrawn and stores nothing, a taken or finished one is not withdrawn', async () => {
+  it('a withdrawal wins only over a job no worker has started: a waiting job, or one never acknowledged that arrives later, is withdrawn and stores nothing; a taken or finished one is not withdrawn', async () => {
     const tenant = await newTenant(parts.db);
     const prefix = queuePrefix(parts.env.config);
     const { connection, queue } = openQueue();
@@ -178,6 +178,10 @@ describe(`job gathering through the receiver (real Redis, real ${TEST_DATABASE_N
       const waiting = job('01890000-0000-7000-8000-0000000000a2');
       await queue.add(waiting.name, waiting.data, waiting.opts);
       assert.equal(await withdrawJobs(connection, prefix, [waiting.opts.jobId]), 'withdrawn');
+      // Not there yet, and never acknowledged (an add that ioredis resends once its broken connection is back): withdrawn ahead of its arrival.
+      const resent = job('01890000-0000-7000-8000-0000000000a3');
+      assert.equal(await withdrawJobs(connection, prefix, [resent.opts.jobId], true), 'withdrawn');
+      await queue.add(resent.name, resent.data, resent.opts);
     } finally {
       await queue.close();
       connection.disconnect();

@@ -27,6 +27,13 @@ class RejectedJob extends UnrecoverableError {
   }
 }
 
+/**
+ * After Redis comes back, how long the worker leaves gathered jobs alone. A receiver whose connection broke under an
+ * enqueue answered 503 without knowing whether the job had reached Redis, and sends its withdrawal once it
+ * reconnects (within ioredis's 2 s retry backoff): the wait lets that withdrawal land before a worker takes the job.
+ */
+export const RECONNECT_GRACE_MS = 3000;
+
 export interface JobResult {
   /** The receiver gave up on the job and answered 503 for its requests (see queue/enqueue): nothing of it was stored. */
   withdrawn?: true;
@@ -49,6 +56,19 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
   const connection = connectRedis(config.REDIS_URL, 'worker');
   const tenantExists = createTenantCheck(db);
   const prefix = queuePrefix(config);
+  /** Gathered jobs wait until then: for ever while the connection is down, RECONNECT_GRACE_MS once it is back. */
+  let graceUntil = 0;
+  let wasReady = false;
+  connection.on('close', () => {
+    if (wasReady) graceUntil = Infinity;
+  });
+  connection.on('ready', () => {
+    if (wasReady) graceUntil = Date.now() + RECONNECT_GRACE_MS;
+    wasReady = true;
+  });
+  const afterReconnectGrace = async () => {
+    while (Date.now() < graceUntil) await new Promise((resolve) => setTimeout(resolve, Math.min(graceUntil - Date.now(), 100)));
+  };
 
   /** Checked before the job joins a batch, so a bad job fails alone and the batch's other jobs are written. */
   const checked = async (data: IngestJob): Promise<IngestJob> => {
@@ -87,6 +107,7 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     INGEST_QUEUE,
     async (job) => {
       const data = await checked(open(job.data));
+      if (isGatheredJob(data)) await afterReconnectGrace();
       // Checked after this worker took the job (its lock and attempt count set): a withdrawal lands before that or not at all.
       if (isGatheredJob(data) && job.id !== undefined && (await connection.del(withdrawnKey(prefix, job.id))) > 0) {
         log.info({ jobId: job.id, deliveries: data.parts.map((part) => part.delivery.id) }, 'job withdrawn by its receiver (answered 503); nothing stored');

@@ -28,22 +28,27 @@ export const WITHDRAWN_TTL_SECONDS = 7 * 24 * 60 * 60;
 /**
  * Withdraws jobs in one step, all or none. A job a worker has started (BullMQ counts its attempts, `ats`, when it
  * takes it, atomically with its lock) or finished, or that is gone (completed jobs are removed), is past
- * withdrawing: the answer is `taken`. Otherwise each job gets its withdrawal key, which every worker checks after
- * taking a job, so no attempt of a withdrawn job stores anything.
+ * withdrawing: the answer is `taken`, and the receiver answers 202 after all. Otherwise each job gets its withdrawal
+ * key, which every worker checks after taking a job, so no attempt of a withdrawn job stores anything.
+ * ARGV[2] = '1': the receiver already answered 503 (its connection broke under the add, so it could not ask), and
+ * the keys are set whatever the state: a job not there yet (ioredis resends an add that was unanswered when the
+ * connection broke) is withdrawn ahead of its arrival, and one a worker took but did not commit is not run again.
  */
 const WITHDRAW = `
-for i = 1, #KEYS, 2 do
-  if redis.call('EXISTS', KEYS[i]) == 0 then return 'taken' end
-  local started = redis.call('HMGET', KEYS[i], 'ats', 'finishedOn')
-  if started[1] or started[2] then return 'taken' end
+if ARGV[2] ~= '1' then
+  for i = 1, #KEYS, 2 do
+    if redis.call('EXISTS', KEYS[i]) == 0 then return 'taken' end
+    local started = redis.call('HMGET', KEYS[i], 'ats', 'finishedOn')
+    if started[1] or started[2] then return 'taken' end
+  end
 end
 for i = 2, #KEYS, 2 do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) end
 return 'withdrawn'`;
 
-/** Withdraws the jobs named (see WITHDRAW), or says a worker has taken them. */
-export function withdrawJobs(connection: RedisClient, prefix: string, ids: string[]): Promise<'taken' | 'withdrawn'> {
+/** Withdraws the jobs named (see WITHDRAW), or says a worker has taken them; `answered`: the receiver already answered 503 for them. */
+export function withdrawJobs(connection: RedisClient, prefix: string, ids: string[], answered = false): Promise<'taken' | 'withdrawn'> {
   const keys = ids.flatMap((id) => [`${prefix}:${INGEST_QUEUE}:${id}`, withdrawnKey(prefix, id)]);
-  return connection.eval(WITHDRAW, keys.length, ...keys, WITHDRAWN_TTL_SECONDS) as Promise<'taken' | 'withdrawn'>;
+  return connection.eval(WITHDRAW, keys.length, ...keys, WITHDRAWN_TTL_SECONDS, answered ? '1' : '0') as Promise<'taken' | 'withdrawn'>;
 }
 
 /** ioredis's connection states in words. */
@@ -88,27 +93,29 @@ export interface Enqueuer {
 export function createEnqueuer(queue: Queue<StoredJob>, limits: EnqueueLimits): Enqueuer {
   const connection = queue.opts.connection as RedisClient;
   const prefix = queue.opts.prefix as string;
-  /** Withdrawals that could not be sent (no connection): sent first thing once Redis is back. */
+  /** Withdrawals of jobs whose connection broke under them, sent once Redis is back; their requests were answered 503. */
   const unsent = new Map<string, string[]>();
-
-  const send = (ids: string[]) => withdrawJobs(connection, prefix, ids);
+  const sendLater = (ids: string[]) => unsent.set(ids[0], ids);
 
   connection.on('ready', () => {
-    for (const [first, ids] of unsent) {
-      unsent.delete(first);
-      send(ids).catch(() => unsent.set(first, ids));
-    }
+    // After ioredis has resent what was unanswered (it does so as it turns ready), so a resent job is there first.
+    setImmediate(() => {
+      for (const [first, ids] of unsent) {
+        unsent.delete(first);
+        withdrawJobs(connection, prefix, ids, true).catch(() => sendLater(ids));
+      }
+    });
   });
 
   /** The withdrawal's answer, or undefined when there was none in time (it is sent, or will be once Redis is back). */
   async function withdraw(ids: string[]): Promise<'taken' | 'withdrawn' | undefined> {
     if (connection.status !== 'ready') {
-      unsent.set(ids[0], ids);
+      sendLater(ids);
       return undefined;
     }
-    const sent = send(ids);
+    const sent = withdrawJobs(connection, prefix, ids);
     sent.catch((error) => {
-      if (isConnectionFailure(error)) unsent.set(ids[0], ids);
+      if (isConnectionFailure(error)) sendLater(ids);
     });
     return withTimeout(sent, limits.timeoutMs, 'no answer').catch(() => undefined);
   }
