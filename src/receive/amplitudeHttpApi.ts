@@ -127,7 +127,7 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, deliv
     return recordRefusal(deps, check.tenantId, delivery, result, normalized.rejected);
   }
   const queued = await queueAccepted(deps, check.tenantId, delivery, normalized, 200, body.length);
-  if (!queued.queued) return amplitudeError(503, `Service unavailable: ${unqueuedReason(queued.reason)}`, {}, { 'Retry-After': String(deps.limits.retryAfterSeconds) });
+  if (!queued.queued) return amplitudeError(503, `Service unavailable: ${unqueuedReason(queued.result)}`, {}, { 'Retry-After': String(deps.limits.retryAfterSeconds) });
   return {
     status: 200,
     body: { code: 200, events_ingested: normalized.events.length, payload_size_bytes: body.length, server_upload_time: Date.now() },

@@ -85,12 +85,12 @@ export function recordRefusal(deps: IngestDeps, tenantId: number, delivery: Deli
   return result;
 }
 
-/** What became of an enqueue: `queued` (Redis acknowledged the job holding the events), or the reason none of them is stored. */
-export type QueueOutcome = { queued: true } | { queued: false; reason: string };
+/** What became of an enqueue: `queued` (Redis acknowledged the job holding the events), or why none of them is stored. */
+export type QueueOutcome = { queued: true } | { queued: false; result: Exclude<EnqueueResult, { outcome: 'queued' }> };
 
 /** The 503's reason, in the words a sender needs. */
-export function unqueuedReason(reason: string): string {
-  return `${reason}; none of the events is stored, resend them`;
+export function unqueuedReason(result: Exclude<EnqueueResult, { outcome: 'queued' }>): string {
+  return result.outcome === 'withdrawn' ? `${result.reason}; none of the events is stored, resend them` : 'the queue (Redis) is unavailable; nothing was accepted, retry later';
 }
 
 /**
@@ -104,7 +104,7 @@ export async function queueAccepted(deps: IngestDeps, tenantId: number, delivery
   if (result.outcome !== 'queued') {
     deps.queueDownWarning({ reason: result.reason, tenantId });
     deps.deliveries.record({ ...record, status: 503, accepted: 0 });
-    return { queued: false, reason: result.reason };
+    return { queued: false, result };
   }
   deps.metrics.countEvents(normalized);
   return { queued: true };
@@ -145,6 +145,6 @@ export async function acceptEvents(
     return recordRefusal(deps, tenantId, request.delivery, result, rejected);
   }
   const queued = await queueAccepted(deps, tenantId, request.delivery, normalized, 202, request.body.length);
-  if (!queued.queued) return refusal(503, unqueuedReason(queued.reason), [], { 'Retry-After': String(deps.limits.retryAfterSeconds) });
+  if (!queued.queued) return refusal(503, unqueuedReason(queued.result), [], { 'Retry-After': String(deps.limits.retryAfterSeconds) });
   return { status: 202, body: { accepted: events.length, ...rejectionFields(rejected) } };
 }
