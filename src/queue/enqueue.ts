@@ -117,7 +117,11 @@ export function createEnqueuer(queue: Queue<StoredJob>, limits: EnqueueLimits): 
     sent.catch((error) => {
       if (isConnectionFailure(error)) sendLater(ids);
     });
-    return withTimeout(sent, limits.timeoutMs, 'no answer').catch(() => undefined);
+    return withTimeout(sent, limits.timeoutMs, 'no answer').catch(() => {
+      // The request is answered 503 without the answer: right behind it, the withdrawal that holds whatever the job's state.
+      withdrawJobs(connection, prefix, ids, true).catch(() => sendLater(ids));
+      return undefined;
+    });
   }
 
   return {
