@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import IORedis from 'ioredis';
 import { Queue, Worker } from 'bullmq';
-import { TEST_DATABASE_NAME, waitFor } from './support/testEnv';
+import { onlyOn, TEST_DATABASE_NAME, waitFor } from './support/testEnv';
 import { useDaemon } from './support/fixtures';
 import { newTenant } from './support/daemon';
 import { post } from './support/http';
@@ -208,6 +208,31 @@ describe(`job gathering through the receiver (real Redis, real ${TEST_DATABASE_N
       assert.deepEqual(failed.deliveries, [{ id: good.delivery.id, events: 2 }, { id: bad.delivery.id, events: 2 }]);
       assert.equal(failed.events, 4);
       assert.equal(failed.deliveryId, null, 'several deliveries: no single one');
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  });
+
+  it('a gathered job one of whose requests fails for good stores the others, and its failure names that request (delivery)', async function () {
+    onlyOn(this, 'postgres', 'SQLite takes an action longer than its column, PostgreSQL refuses it for good');
+    const tenant = await newTenant(parts.db);
+    const { connection, queue } = openQueue();
+    try {
+      const good = part('01890000-0000-7000-8000-0000000000c1', 2);
+      const bad = part('01890000-0000-7000-8000-0000000000c2', 1);
+      for (const event of [...good.events, ...bad.events]) (event as { insertId: string }).insertId += '-permanent';
+      (bad.events[0] as { action: string }).action = 'x'.repeat(300);
+      await queue.add('events', { tenantId: tenant.id, receivedAt: 1, parts: [good, bad] }, { attempts: 1 });
+      await startWorker();
+      const [failed] = await waitFor('the job failed', async () => {
+        const mine = (await listFailed(queue, 10)).filter((job) => job.tenantId === tenant.id);
+        return mine.length > 0 && mine;
+      }, 30000);
+      assert.match(failed.reason as string, /^permanent failure: delivery 01890000-0000-7000-8000-0000000000c2: /);
+      assert.doesNotMatch(failed.reason as string, /c1/);
+      const rows = await parts.db('activities').where({ tenant_id: tenant.id }).orderBy('insert_id').pluck('insert_id');
+      assert.deepEqual(rows, good.events.map((event) => event.insertId), 'the other request of the job is stored');
     } finally {
       await queue.close();
       connection.disconnect();

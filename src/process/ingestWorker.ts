@@ -8,6 +8,7 @@ import { INGEST_QUEUE, IngestJob, isGatheredJob, partsOf, StoredJob, queuePrefix
 import { openJob } from '../queue/jobCipher';
 import { SealedPayloadError } from '../sealing';
 import { createGroupCommitter } from './groupCommit';
+import type { BatchEntry, EventOutcome } from './writeBatch';
 import { createInFlightBudget } from './inFlightBudget';
 import { isTransientFailure } from './failures';
 import { TimedOut, withTimeout } from '../timeouts';
@@ -98,6 +99,26 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     }
   };
 
+  /**
+   * A gathered job's requests, in one transaction. A permanent failure may belong to one request only: then each is
+   * written alone, so the others are stored (as they were when each request was its own job) and the job's failure
+   * names the requests (delivery ids) it belongs to. A transient failure of any retries the whole job; what was
+   * stored meanwhile counts as duplicates then.
+   */
+  const writeParts = async (entries: BatchEntry[]): Promise<EventOutcome[][]> => {
+    try {
+      return await committer.writeJob(entries);
+    } catch (error) {
+      if (entries.length === 1 || isTransientFailure(error)) throw error;
+      const results = await Promise.allSettled(entries.map((entry) => committer.writeJob([entry])));
+      const failed = results.flatMap((result, index) => (result.status === 'rejected' ? [{ error: result.reason as Error, entry: entries[index] }] : []));
+      const transient = failed.find(({ error: partError }) => isTransientFailure(partError));
+      if (transient) throw transient.error;
+      if (failed.length > 0) throw new Error(failed.map(({ error: partError, entry }) => `delivery ${entry.delivery?.id}: ${partError.message}`).join('; '));
+      return results.map((result) => (result as PromiseFulfilledResult<EventOutcome[][]>).value[0]);
+    }
+  };
+
   // Two batches' worth: one being written, the next gathering.
   const budget = createInFlightBudget({ maxJobs: config.WORKER_CONCURRENCY, maxEvents: 2 * config.BATCH_MAX_EVENTS }, (jobs) => {
     if (worker.concurrency !== jobs) worker.concurrency = jobs;
@@ -118,7 +139,7 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
       budget.take(eventCount);
       try {
         const retried = job.attemptsStarted > 1;
-        const outcomes = (await committer.writeJob(parts.map((part) => ({ tenantId: data.tenantId, ...part, retried })))).flat();
+        const outcomes = (await writeParts(parts.map((part) => ({ tenantId: data.tenantId, ...part, retried })))).flat();
         metrics.countOutcomes(outcomes, data.receivedAt);
         const count = (wanted: string) => outcomes.filter((outcome) => outcome === wanted).length;
         return { stored: count('stored'), duplicate: count('duplicate'), filtered: count('filtered'), identified: count('identified') };
