@@ -32,7 +32,8 @@ describe('job gatherer: requests that arrive while an enqueue is in flight share
         const job = sent.push(parts.map((p) => `${tenantId}:${p.delivery.id}`));
         return new Promise<string>((resolve) => inFlight.push(() => resolve(`job ${job}`)));
       },
-      { maxEvents: 5, maxBytes: 1000 },
+      { maxEvents: 5, maxBytes: 1000, maxWaitMs: 60000 },
+      'expired',
     );
     const first = gatherer.submit(1, part('a', 1), 10);
     assert.deepEqual(sent, [['1:a']], 'out at once, before any timer');
@@ -56,6 +57,30 @@ describe('job gatherer: requests that arrive while an enqueue is in flight share
     assert.deepEqual(await Promise.all(waiting), ['job 3', 'job 3', 'job 4', 'job 5']);
   });
 
+  it('a request that waited longer than one enqueue can take behind a slow one is settled as expired, never sent', async () => {
+    const sent: string[] = [];
+    let finish: () => void = () => undefined;
+    const gatherer = createJobGatherer(
+      (_tenantId, parts) => {
+        sent.push(...parts.map((p) => p.delivery.id));
+        return new Promise<string>((resolve) => (finish = () => resolve('queued')));
+      },
+      { maxEvents: 100, maxBytes: 1000, maxWaitMs: 50 },
+      'expired',
+    );
+    const first = gatherer.submit(1, part('slow', 1), 1);
+    const late = gatherer.submit(1, part('late', 1), 1);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const fresh = gatherer.submit(1, part('fresh', 1), 1);
+    finish();
+    assert.equal(await first, 'queued');
+    assert.equal(await late, 'expired');
+    await new Promise((resolve) => setImmediate(resolve));
+    finish();
+    assert.equal(await fresh, 'queued');
+    assert.deepEqual(sent, ['slow', 'fresh']);
+  });
+
   it('a failed enqueue fails every request it carried, and the next ones still go out', async () => {
     let calls = 0;
     const gatherer = createJobGatherer(async (_tenantId, parts) => {
@@ -63,7 +88,7 @@ describe('job gatherer: requests that arrive while an enqueue is in flight share
       await new Promise((resolve) => setImmediate(resolve));
       if (parts.some((p) => p.delivery.id === 'bad')) throw new Error('refused');
       return parts.length;
-    }, { maxEvents: 100, maxBytes: 1000 });
+    }, { maxEvents: 100, maxBytes: 1000, maxWaitMs: 60000 }, -1);
     const results = await Promise.allSettled([gatherer.submit(1, part('first', 1), 1), gatherer.submit(1, part('bad', 1), 1), gatherer.submit(1, part('with-bad', 1), 1)]);
     assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected']);
     assert.equal(await gatherer.submit(1, part('after', 1), 1), 1);

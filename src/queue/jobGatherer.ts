@@ -11,6 +11,13 @@ export interface GatherLimits {
   maxEvents: number;
   /** Request body bytes per job, so that many large events do not make one job of many megabytes. */
   maxBytes: number;
+  /**
+   * A request that has waited this long for its turn is not sent at all but settled with the gatherer's `expired`
+   * outcome, so a Redis that answers slowly does not make a request wait for several enqueues in turn. The receiver
+   * sets the longest one enqueue takes (its timeout, then as long again for the withdrawal), so a request waits for
+   * at most one enqueue before its own.
+   */
+  maxWaitMs: number;
 }
 
 export interface JobGatherer<Outcome> {
@@ -21,6 +28,7 @@ export interface JobGatherer<Outcome> {
 interface Waiting<Outcome> {
   part: JobPart;
   bytes: number;
+  since: number;
   resolve: (outcome: Outcome) => void;
   reject: (error: unknown) => void;
 }
@@ -28,7 +36,7 @@ interface Waiting<Outcome> {
 /** Request body bytes per gathered job: about what BullMQ and Redis handle in one command without a long stall. */
 export const JOB_MAX_BYTES = 1024 * 1024;
 
-export function createJobGatherer<Outcome>(send: (tenantId: number, parts: JobPart[]) => Promise<Outcome>, limits: GatherLimits): JobGatherer<Outcome> {
+export function createJobGatherer<Outcome>(send: (tenantId: number, parts: JobPart[]) => Promise<Outcome>, limits: GatherLimits, expired: Outcome): JobGatherer<Outcome> {
   /** A tenant is here while one of its enqueues is in flight; its list holds the requests waiting for the next. */
   const inFlight = new Map<number, Array<Waiting<Outcome>>>();
 
@@ -45,8 +53,19 @@ export function createJobGatherer<Outcome>(send: (tenantId: number, parts: JobPa
     return job;
   }
 
+  function settleExpired(waiting: Array<Waiting<Outcome>>): void {
+    const now = Date.now();
+    for (let index = waiting.length - 1; index >= 0; index--) {
+      if (now - waiting[index].since < limits.maxWaitMs) continue;
+      waiting[index].resolve(expired);
+      waiting.splice(index, 1);
+    }
+  }
+
   async function run(tenantId: number, waiting: Array<Waiting<Outcome>>): Promise<void> {
-    while (waiting.length > 0) {
+    for (;;) {
+      settleExpired(waiting);
+      if (waiting.length === 0) break;
       const job = takeJob(waiting);
       try {
         const outcome = await send(tenantId, job.map((item) => item.part));
@@ -61,7 +80,7 @@ export function createJobGatherer<Outcome>(send: (tenantId: number, parts: JobPa
   return {
     submit(tenantId, part, bytes) {
       return new Promise<Outcome>((resolve, reject) => {
-        const item = { part, bytes, resolve, reject };
+        const item = { part, bytes, since: Date.now(), resolve, reject };
         const waiting = inFlight.get(tenantId);
         if (waiting) {
           waiting.push(item);
