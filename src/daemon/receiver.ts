@@ -55,7 +55,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
       if (result.outcome === 'queued') metrics.observeEnqueue(Number(process.hrtime.bigint() - started) / 1e9);
       return result;
     },
-    { maxEvents: config.JOB_MAX_EVENTS, maxBytes: JOB_MAX_BYTES, maxWaitMs: 2 * config.ENQUEUE_TIMEOUT_MS },
+    { maxEvents: config.JOB_MAX_EVENTS, maxBytes: JOB_MAX_BYTES, maxWaitMs: 3 * config.ENQUEUE_TIMEOUT_MS },
     { outcome: 'unavailable', reason: `the tenant's enqueues took longer than ENQUEUE_TIMEOUT_MS (${config.ENQUEUE_TIMEOUT_MS} ms)` },
   );
   const app = createApp({

@@ -17,6 +17,7 @@ import { createWorkerMetrics } from './workerMetrics';
 import type { DeliveryOutbox } from '../queue/deliveryOutbox';
 import { envelopeProblem, jobEventsProblem } from './jobShape';
 import { createTenantCheck } from './knownTenants';
+import { reconnectGrace } from './reconnectGrace';
 
 /** A job refused before writing. `fileable`: its delivery link and tenant are sound, so its failure can go to the delivery log. */
 class RejectedJob extends UnrecoverableError {
@@ -27,13 +28,6 @@ class RejectedJob extends UnrecoverableError {
     super(`refused before writing: ${reason}`);
   }
 }
-
-/**
- * After Redis comes back, how long the worker leaves gathered jobs alone. A receiver whose connection broke under an
- * enqueue answered 503 without knowing whether the job had reached Redis, and sends its withdrawal once it
- * reconnects (within ioredis's 2 s retry backoff): the wait lets that withdrawal land before a worker takes the job.
- */
-export const RECONNECT_GRACE_MS = 3000;
 
 export interface JobResult {
   /** The receiver gave up on the job and answered 503 for its requests (see queue/enqueue): nothing of it was stored. */
@@ -57,19 +51,7 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
   const connection = connectRedis(config.REDIS_URL, 'worker');
   const tenantExists = createTenantCheck(db);
   const prefix = queuePrefix(config);
-  /** Gathered jobs wait until then: for ever while the connection is down, RECONNECT_GRACE_MS once it is back. */
-  let graceUntil = 0;
-  let wasReady = false;
-  connection.on('close', () => {
-    if (wasReady) graceUntil = Infinity;
-  });
-  connection.on('ready', () => {
-    if (wasReady) graceUntil = Date.now() + RECONNECT_GRACE_MS;
-    wasReady = true;
-  });
-  const afterReconnectGrace = async () => {
-    while (Date.now() < graceUntil) await new Promise((resolve) => setTimeout(resolve, Math.min(graceUntil - Date.now(), 100)));
-  };
+  const afterReconnectGrace = reconnectGrace(connection);
 
   /** Checked before the job joins a batch, so a bad job fails alone and the batch's other jobs are written. */
   const checked = async (data: IngestJob): Promise<IngestJob> => {

@@ -14,8 +14,8 @@ export interface GatherLimits {
   /**
    * A request that has waited this long for its turn is not sent at all but settled with the gatherer's `expired`
    * outcome, so a Redis that answers slowly does not make a request wait for several enqueues in turn. The receiver
-   * sets the longest one enqueue takes (its timeout, then as long again for the withdrawal), so a request waits for
-   * at most one enqueue before its own.
+   * sets it above the longest one enqueue takes (its timeout, then as long again for the withdrawal), with room for a
+   * busy event loop, so a request waits for at most one enqueue before its own.
    */
   maxWaitMs: number;
 }
