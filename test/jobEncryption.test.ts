@@ -62,11 +62,15 @@ describe('job encryption at rest in Redis (JOB_ENCRYPTION_KEY)', function () {
     await env.cleanup();
   });
 
-  it('a sealed job opens only with its key, unaltered, as a job of its own tenant', () => {
+  it('a sealed job, of either shape, opens only with its key, unaltered, as a job of its own tenant', () => {
     const keyBytes = Buffer.from(key, 'base64');
     const job = { tenantId: 7, receivedAt: 1, events: [], delivery: { id: 'd', indexes: [] } };
     const sealed = sealJob(keyBytes, job) as SealedJob;
     assert.deepEqual(openJob(keyBytes, sealed), job);
+    const gathered = { tenantId: 7, receivedAt: 1, parts: [{ receivedAt: 1, events: [], delivery: { id: 'a', indexes: [] } }, { receivedAt: 2, events: [], delivery: { id: 'b', indexes: [] } }] };
+    const sealedGathered = sealJob(keyBytes, gathered) as SealedJob;
+    assert.doesNotMatch(JSON.stringify(sealedGathered), /"parts"/, 'the requests a job gathers are sealed too');
+    assert.deepEqual(openJob(keyBytes, sealedGathered), gathered);
     assert.throws(() => openJob(crypto.randomBytes(32), sealed), /does not open/);
     assert.throws(() => openJob(undefined, sealed), /JOB_ENCRYPTION_KEY is not set/);
     assert.throws(() => openJob(keyBytes, { ...sealed, tenantId: 8 }), /does not open/, 'moved to another tenant');

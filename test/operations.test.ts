@@ -233,11 +233,12 @@ describe('operations: the worker process\'s metrics, status and failed jobs (rea
     }
 
     const failed = JSON.parse((await cli('failed', 'list')).out);
-    type FailedJob = { id: string; tenantId: number; events: number; reason: string; deliveryId: string };
+    type FailedJob = { id: string; tenantId: number; events: number; reason: string; deliveryId: string; deliveries: Array<{ id: string; events: number }> };
     const mine = (failed as FailedJob[]).filter((job) => job.tenantId === tenant.id && job.reason.includes('SQLITE_BUSY'));
     assert.equal(mine.length, 2, JSON.stringify(failed));
     const twoEventJob = mine.find((job) => job.events === 2) as FailedJob;
     const oneEventJob = mine.find((job) => job.events === 1) as FailedJob;
+    assert.deepEqual(twoEventJob.deliveries, [{ id: twoEventJob.deliveryId, events: 2 }]);
     await waitFor('the failure in the delivery log', async () => {
       const detail = await request(`${receiver.baseUrl}/api/v1/tenants/${tenant.id}/deliveries/${twoEventJob.deliveryId}`, { headers: admin });
       return detail.status === 200 && detail.body.outcomes.failed === 2 && detail.body;

@@ -34,7 +34,7 @@ export const failedVerbs: Verb[] = [
     words: ['failed', 'list'],
     summary: 'the most recent failed jobs',
     details:
-      'Prints a JSON array of {"id","tenantId","encrypted","events","deliveryId","attemptsMade","failedAt","reason"}, newest first; "events" and "deliveryId" are null for an encrypted job without its key (JOB_ENCRYPTION_KEY).',
+      'Prints a JSON array of {"id","tenantId","encrypted","events","deliveryId","deliveries","attemptsMade","failedAt","reason"}, newest first. A job carries the requests gathered while the previous enqueue was in flight: "deliveries" lists each one\'s {"id","events"}, "deliveryId" is the id when there is one, and "reason" names the request (delivery id) and event an error belongs to when it is one of them. "events", "deliveryId" and "deliveries" are null for an encrypted job without its key (JOB_ENCRYPTION_KEY).',
     flags: { limit: { type: 'string', value: 'N', about: 'how many to list, 1 to 100000 (default 100)' } },
     async run(config, { flags }) {
       const limit = limitFrom(flags.limit as string | undefined);

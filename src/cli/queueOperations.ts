@@ -2,7 +2,8 @@
 import type { Queue } from 'bullmq';
 import type { Db } from '../store/db';
 import { countStoredSince } from '../store/activities';
-import type { StoredJob } from '../queue/ingestQueue';
+import { IngestJob, partsOf, StoredJob } from '../queue/ingestQueue';
+import { envelopeProblem } from '../process/jobShape';
 import { createProgress } from './progress';
 import { isSealedJob, openJob } from '../queue/jobCipher';
 
@@ -28,6 +29,18 @@ function readable(key: Buffer | undefined, data: StoredJob) {
   }
 }
 
+/**
+ * What a failed job carried: its events, and per request (delivery) its id and event count; `deliveryId` is the
+ * one delivery's id when there is one, as listed before jobs were gathered. All null for a job that did not open or
+ * is not a job's shape.
+ */
+function contentsOf(job: IngestJob | undefined) {
+  if (!job || envelopeProblem(job)) return { events: null, deliveryId: null, deliveries: null };
+  const parts = partsOf(job);
+  const deliveries = parts.map((part) => ({ id: part.delivery?.id ?? null, events: part.events.length }));
+  return { events: parts.reduce((sum, part) => sum + part.events.length, 0), deliveryId: deliveries.length === 1 ? deliveries[0].id : null, deliveries };
+}
+
 export async function listFailed(queue: Queue<StoredJob>, limit: number, encryptionKey?: Buffer) {
   const jobs = await queue.getFailed(0, limit - 1);
   return jobs.map((job) => {
@@ -38,8 +51,7 @@ export async function listFailed(queue: Queue<StoredJob>, limit: number, encrypt
       id: job.id,
       tenantId: data.tenantId ?? null,
       encrypted: isSealedJob(data),
-      events: Array.isArray(opened?.events) ? opened.events.length : null,
-      deliveryId: opened?.delivery?.id ?? null,
+      ...contentsOf(opened),
       attemptsMade: job.attemptsMade,
       failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
       reason: job.failedReason,

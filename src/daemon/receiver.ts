@@ -21,6 +21,8 @@ import { continueUnlessAborted, startupStep } from './startupFailure';
 import { repeatedWarning } from '../repeatedWarning';
 import { shareMetrics } from '../metrics/deploymentMetrics';
 import { queuePrefix } from '../queue/ingestQueue';
+import { createEnqueuer } from '../queue/enqueue';
+import { createJobGatherer, JOB_MAX_BYTES } from '../queue/jobGatherer';
 
 /** How long a cluster worker stays after it stopped listening, to refuse connections still being handed to it. */
 const CLUSTER_HANDOFF_GRACE_MS = 1000;
@@ -61,12 +63,24 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
   const metrics = shareMetrics(handle.redis, queuePrefix(config), receiverRegistry, registry);
   const adminCredential = await startAdminCredential(config.ADMIN_TOKEN, db, config.TENANT_REFRESH_MS, log);
   if (config.ADMIN_TOKEN) log.info('ADMIN_TOKEN is set: the admin API and the board accept only it (it wins over a stored one)');
+  const receiverMetrics = createReceiverMetrics(receiverRegistry);
+  const enqueuer = createEnqueuer(handle.queue, { jobMaxEvents: config.JOB_MAX_EVENTS, timeoutMs: config.ENQUEUE_TIMEOUT_MS, encryptionKey: config.JOB_ENCRYPTION_KEY });
+  const gatherer = createJobGatherer(
+    async (tenantId, parts) => {
+      const started = process.hrtime.bigint();
+      const result = await enqueuer.enqueue(tenantId, parts);
+      if (result.outcome === 'queued') receiverMetrics.observeEnqueue(Number(process.hrtime.bigint() - started) / 1e9);
+      return result;
+    },
+    { maxEvents: config.JOB_MAX_EVENTS, maxBytes: JOB_MAX_BYTES, maxWaitMs: 3 * config.ENQUEUE_TIMEOUT_MS },
+    { outcome: 'unavailable', reason: `the tenant's enqueues took longer than ENQUEUE_TIMEOUT_MS (${config.ENQUEUE_TIMEOUT_MS} ms)` },
+  );
   const app = createApp({
     ingest: {
       tenants,
-      queue: handle.queue,
+      gatherer,
       deliveries,
-      metrics: createReceiverMetrics(receiverRegistry),
+      metrics: receiverMetrics,
       log,
       rateLimiter: createRateLimiter(config.RATE_LIMIT_PER_TENANT),
       queueDownWarning: repeatedWarning(log, 'Redis is unreachable: ingest requests are answered 503 (nothing accepted; senders retry later)'),
@@ -74,10 +88,7 @@ export async function startReceiver(config: Config, db: Db, log: Logger, { handl
       limits: {
         maxEventBytes: config.MAX_EVENT_BYTES,
         maxEventsPerRequest: config.MAX_EVENTS_PER_REQUEST,
-        jobMaxEvents: config.JOB_MAX_EVENTS,
-        enqueueTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
         retryAfterSeconds: config.RETRY_AFTER_SECONDS,
-        encryptionKey: config.JOB_ENCRYPTION_KEY,
       },
     },
     db,

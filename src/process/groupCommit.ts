@@ -7,14 +7,18 @@ import type { Db } from '../store/db';
 import { BatchEntry, EventOutcome, writeBatch } from './writeBatch';
 import { isTransientFailure } from './failures';
 
+/** One job's entries (one per request it carries), written in the same transaction. */
 interface Waiting {
-  entry: BatchEntry;
-  resolve: (outcomes: EventOutcome[]) => void;
+  entries: BatchEntry[];
+  events: number;
+  resolve: (outcomes: EventOutcome[][]) => void;
   reject: (error: unknown) => void;
 }
 
 export interface GroupCommitter {
   write(entry: BatchEntry): Promise<EventOutcome[]>;
+  /** A job of several requests: its entries go in one transaction, and its promise settles with each one's outcomes. */
+  writeJob(entries: BatchEntry[]): Promise<EventOutcome[][]>;
 }
 
 export interface GroupCommitOptions {
@@ -48,10 +52,10 @@ export function createGroupCommitter(db: Db, { maxEvents, gatherMs = 5 }: GroupC
 
   function takeBatch(): Waiting[] {
     const batch = [waiting.shift() as Waiting];
-    let events = batch[0].entry.events.length;
-    while (waiting.length > 0 && events + waiting[0].entry.events.length <= maxEvents) {
+    let events = batch[0].events;
+    while (waiting.length > 0 && events + waiting[0].events <= maxEvents) {
       const next = waiting.shift() as Waiting;
-      events += next.entry.events.length;
+      events += next.events;
       batch.push(next);
     }
     return batch;
@@ -59,8 +63,12 @@ export function createGroupCommitter(db: Db, { maxEvents, gatherMs = 5 }: GroupC
 
   async function commit(batch: Waiting[]): Promise<void> {
     try {
-      const outcomes = await writeBatch(db, batch.map((item) => item.entry));
-      batch.forEach((item, index) => item.resolve(outcomes[index]));
+      const outcomes = await writeBatch(db, batch.flatMap((item) => item.entries));
+      let next = 0;
+      for (const item of batch) {
+        item.resolve(outcomes.slice(next, next + item.entries.length));
+        next += item.entries.length;
+      }
     } catch (error) {
       if (batch.length === 1 || isTransientFailure(error)) {
         batch.forEach((item) => item.reject(error));
@@ -69,7 +77,7 @@ export function createGroupCommitter(db: Db, { maxEvents, gatherMs = 5 }: GroupC
       // A permanent failure may belong to one job only: write each alone so the others are not failed with it.
       for (const item of batch) {
         try {
-          item.resolve((await writeBatch(db, [item.entry]))[0]);
+          item.resolve(await writeBatch(db, item.entries));
         } catch (singleError) {
           item.reject(singleError);
         }
@@ -92,16 +100,19 @@ export function createGroupCommitter(db: Db, { maxEvents, gatherMs = 5 }: GroupC
     }
   }
 
+  function writeJob(entries: BatchEntry[]): Promise<EventOutcome[][]> {
+    return new Promise<EventOutcome[][]>((resolve, reject) => {
+      waiting.push({ entries, events: entries.reduce((sum, entry) => sum + entry.events.length, 0), resolve, reject });
+      if (gathering && waiting.length >= gathering.jobs) gathering.done();
+      if (!writing) {
+        writing = true;
+        void drain();
+      }
+    });
+  }
+
   return {
-    write(entry) {
-      return new Promise<EventOutcome[]>((resolve, reject) => {
-        waiting.push({ entry, resolve, reject });
-        if (gathering && waiting.length >= gathering.jobs) gathering.done();
-        if (!writing) {
-          writing = true;
-          void drain();
-        }
-      });
-    },
+    write: async (entry) => (await writeJob([entry]))[0],
+    writeJob,
   };
 }

@@ -4,18 +4,20 @@ import type { Config } from '../../config';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { connectRedis, isConnectionFailure } from '../queue/redis';
-import { INGEST_QUEUE, IngestJob, StoredJob, queuePrefix } from '../queue/ingestQueue';
+import { INGEST_QUEUE, IngestJob, isGatheredJob, partsOf, StoredJob, queuePrefix, withdrawnKey } from '../queue/ingestQueue';
 import { openJob } from '../queue/jobCipher';
 import { SealedPayloadError } from '../sealing';
 import { createGroupCommitter } from './groupCommit';
+import type { BatchEntry, EventOutcome } from './writeBatch';
 import { createInFlightBudget } from './inFlightBudget';
 import { isTransientFailure } from './failures';
 import { TimedOut, withTimeout } from '../timeouts';
 import type { Registry } from 'prom-client';
 import { createWorkerMetrics } from './workerMetrics';
 import type { DeliveryOutbox } from '../queue/deliveryOutbox';
-import { envelopeProblem, eventsProblem } from './jobShape';
+import { envelopeProblem, jobEventsProblem } from './jobShape';
 import { createTenantCheck } from './knownTenants';
+import { reconnectGrace } from './reconnectGrace';
 
 /** A job refused before writing. `fileable`: its delivery link and tenant are sound, so its failure can go to the delivery log. */
 class RejectedJob extends UnrecoverableError {
@@ -28,6 +30,8 @@ class RejectedJob extends UnrecoverableError {
 }
 
 export interface JobResult {
+  /** The receiver gave up on the job and answered 503 for its requests (see queue/enqueue): nothing of it was stored. */
+  withdrawn?: true;
   stored: number;
   duplicate: number;
   filtered: number;
@@ -46,13 +50,15 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
   const committer = createGroupCommitter(db, { maxEvents: config.BATCH_MAX_EVENTS });
   const connection = connectRedis(config.REDIS_URL, 'worker');
   const tenantExists = createTenantCheck(db);
+  const prefix = queuePrefix(config);
+  const afterReconnectGrace = reconnectGrace(connection);
 
   /** Checked before the job joins a batch, so a bad job fails alone and the batch's other jobs are written. */
   const checked = async (data: IngestJob): Promise<IngestJob> => {
     const envelope = envelopeProblem(data);
     if (envelope) throw new RejectedJob(envelope, false);
     if (!(await tenantExists(data.tenantId))) throw new RejectedJob(`tenant ${data.tenantId} does not exist`, false);
-    const events = eventsProblem(data.events);
+    const events = jobEventsProblem(data);
     if (events) throw new RejectedJob(events, true);
     return data;
   };
@@ -75,6 +81,26 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     }
   };
 
+  /**
+   * A gathered job's requests, in one transaction. A permanent failure may belong to one request only: then each is
+   * written alone, so the others are stored (as they were when each request was its own job) and the job's failure
+   * names the requests (delivery ids) it belongs to. A transient failure of any retries the whole job; what was
+   * stored meanwhile counts as duplicates then.
+   */
+  const writeParts = async (entries: BatchEntry[]): Promise<EventOutcome[][]> => {
+    try {
+      return await committer.writeJob(entries);
+    } catch (error) {
+      if (entries.length === 1 || isTransientFailure(error)) throw error;
+      const results = await Promise.allSettled(entries.map((entry) => committer.writeJob([entry])));
+      const failed = results.flatMap((result, index) => (result.status === 'rejected' ? [{ error: result.reason as Error, entry: entries[index] }] : []));
+      const transient = failed.find(({ error: partError }) => isTransientFailure(partError));
+      if (transient) throw transient.error;
+      if (failed.length > 0) throw new Error(failed.map(({ error: partError, entry }) => `delivery ${entry.delivery?.id}: ${partError.message}`).join('; '));
+      return results.map((result) => (result as PromiseFulfilledResult<EventOutcome[][]>).value[0]);
+    }
+  };
+
   // Two batches' worth: one being written, the next gathering.
   const budget = createInFlightBudget({ maxJobs: config.WORKER_CONCURRENCY, maxEvents: 2 * config.BATCH_MAX_EVENTS }, (jobs) => {
     if (worker.concurrency !== jobs) worker.concurrency = jobs;
@@ -84,9 +110,18 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     INGEST_QUEUE,
     async (job) => {
       const data = await checked(open(job.data));
-      budget.take(data.events.length);
+      if (isGatheredJob(data)) await afterReconnectGrace();
+      // Checked after this worker took the job (its lock and attempt count set): a withdrawal lands before that or not at all.
+      if (isGatheredJob(data) && job.id !== undefined && (await connection.del(withdrawnKey(prefix, job.id))) > 0) {
+        log.info({ jobId: job.id, deliveries: data.parts.map((part) => part.delivery.id) }, 'job withdrawn by its receiver (answered 503); nothing stored');
+        return { withdrawn: true, stored: 0, duplicate: 0, filtered: 0, identified: 0 };
+      }
+      const parts = partsOf(data);
+      const eventCount = parts.reduce((sum, part) => sum + part.events.length, 0);
+      budget.take(eventCount);
       try {
-        const outcomes = await committer.write({ ...data, retried: job.attemptsStarted > 1 });
+        const retried = job.attemptsStarted > 1;
+        const outcomes = (await writeParts(parts.map((part) => ({ tenantId: data.tenantId, ...part, retried })))).flat();
         metrics.countOutcomes(outcomes, data.receivedAt);
         const count = (wanted: string) => outcomes.filter((outcome) => outcome === wanted).length;
         return { stored: count('stored'), duplicate: count('duplicate'), filtered: count('filtered'), identified: count('identified') };
@@ -94,12 +129,12 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
         if (isTransientFailure(error)) throw error;
         throw new UnrecoverableError(`permanent failure: ${(error as Error).message}`);
       } finally {
-        budget.give(data.events.length);
+        budget.give(eventCount);
       }
     },
     {
       connection,
-      prefix: queuePrefix(config),
+      prefix,
       concurrency: config.WORKER_CONCURRENCY,
       autorun: false,
       // A worker that dies holding jobs stops renewing their locks; once JOB_LOCK_MS runs out, the next stalled check
@@ -116,9 +151,11 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     const data = job && openedOrUndefined(job.data);
     // A job refused for its frame or its tenant has nothing sound to file: a record for a tenant that does not exist would block the delivery log.
     if (final && data && !envelopeProblem(data) && !(error instanceof RejectedJob && !error.fileable)) {
-      metrics.countFailed(data.events.length);
-      // Through the outbox, not SQL: the database may be what failed.
-      if (data.delivery) deliveries.failed(data.delivery, data.events.map((event) => (typeof event?.insertId === 'string' ? event.insertId : '')), error.message);
+      for (const { events, delivery } of partsOf(data)) {
+        metrics.countFailed(events.length);
+        // Through the outbox, not SQL: the database may be what failed.
+        if (delivery) deliveries.failed(delivery, events.map((event) => (typeof event?.insertId === 'string' ? event.insertId : '')), error.message);
+      }
     }
   });
   // A job whose worker died holding it (its lock ran out), put back in the queue: it runs again, and its events already stored count as duplicates.

@@ -3,7 +3,7 @@
  * with Redis access (a script, a replayed dump, a forged board "add") can put a job there: one that is not what
  * the receiver makes is refused by name instead of being written, or failing somewhere inside the batch.
  */
-import type { IngestJob } from '../queue/ingestQueue';
+import { IngestJob, isGatheredJob } from '../queue/ingestQueue';
 import { ENDPOINTS } from '../deliveries/deliveryRecord';
 
 const OPTIONAL_TEXT = ['externalId', 'email', 'name', 'companyExternalId', 'companyName', 'assetExternalId', 'projectExternalId'];
@@ -17,30 +17,60 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 const isText = (value: unknown): value is string => typeof value === 'string' && value !== '';
 
-function recordProblem(record: unknown, job: IngestJob, deliveryId: string): string | undefined {
-  if (!isObject(record)) return 'delivery.record: not an object';
-  if (record.id !== deliveryId) return 'delivery.record.id: not the delivery\'s id';
-  if (record.tenantId !== job.tenantId) return 'delivery.record.tenantId: not the job\'s tenant';
-  if (!(ENDPOINTS as readonly unknown[]).includes(record.endpoint)) return 'delivery.record.endpoint: not an ingest endpoint';
-  if (record.userAgent !== null && typeof record.userAgent !== 'string') return 'delivery.record.userAgent: not text';
-  for (const field of ['receivedAt', 'status', 'accepted']) if (!Number.isSafeInteger(record[field])) return `delivery.record.${field}: not a whole number`;
-  if (!Array.isArray(record.rejected)) return 'delivery.record.rejected: not a list';
+function recordProblem(record: unknown, tenantId: number, deliveryId: string, at: string): string | undefined {
+  if (!isObject(record)) return `${at}.record: not an object`;
+  if (record.id !== deliveryId) return `${at}.record.id: not the delivery's id`;
+  if (record.tenantId !== tenantId) return `${at}.record.tenantId: not the job's tenant`;
+  if (!(ENDPOINTS as readonly unknown[]).includes(record.endpoint)) return `${at}.record.endpoint: not an ingest endpoint`;
+  if (record.userAgent !== null && typeof record.userAgent !== 'string') return `${at}.record.userAgent: not text`;
+  for (const field of ['receivedAt', 'status', 'accepted']) if (!Number.isSafeInteger(record[field])) return `${at}.record.${field}: not a whole number`;
+  if (!Array.isArray(record.rejected)) return `${at}.record.rejected: not a list`;
   return undefined;
 }
 
-/** The job's frame: its tenant, time, events list and delivery link. A job with a bad frame cannot be filed in the delivery log either. */
+/** A request's events list and delivery link (`at` names where it sits in the job). */
+function partProblem(events: unknown, delivery: unknown, tenantId: number, at: string): string | undefined {
+  const eventsAt = at === '' ? 'events' : `${at}.events`;
+  const deliveryAt = at === '' ? 'delivery' : `${at}.delivery`;
+  if (!Array.isArray(events) || events.length === 0) return `${eventsAt}: not a list of events`;
+  if (delivery === undefined && at === '') return undefined;
+  if (!isObject(delivery) || !isText(delivery.id)) return `${deliveryAt}.id: missing`;
+  if (!Array.isArray(delivery.indexes) || delivery.indexes.length !== events.length || !delivery.indexes.every((index) => Number.isSafeInteger(index) && index >= 0)) {
+    return `${deliveryAt}.indexes: not one index per event`;
+  }
+  return delivery.record === undefined ? undefined : recordProblem(delivery.record, tenantId, delivery.id, deliveryAt);
+}
+
+/**
+ * The job's frame: its tenant, time, and each request's events list and delivery link, in either shape (a gathered
+ * job's `parts`, or the single-request jobs queued before it, whose delivery link may be absent). A job with a bad
+ * frame cannot be filed in the delivery log either.
+ */
 export function envelopeProblem(job: IngestJob): string | undefined {
   if (!isObject(job)) return 'the job data is not an object';
   if (!Number.isSafeInteger(job.tenantId) || job.tenantId <= 0) return 'tenantId: not a tenant id';
   if (!Number.isFinite(job.receivedAt)) return 'receivedAt: not a time';
-  if (!Array.isArray(job.events) || job.events.length === 0) return 'events: not a list of events';
-  if (job.delivery === undefined) return undefined;
-  const delivery: unknown = job.delivery;
-  if (!isObject(delivery) || !isText(delivery.id)) return 'delivery.id: missing';
-  if (!Array.isArray(delivery.indexes) || delivery.indexes.length !== job.events.length || !delivery.indexes.every((index) => Number.isSafeInteger(index) && index >= 0)) {
-    return 'delivery.indexes: not one index per event';
+  const data = job as unknown as Record<string, unknown>;
+  if (data.parts === undefined) return partProblem(data.events, data.delivery, job.tenantId, '');
+  if (!Array.isArray(data.parts) || data.parts.length === 0) return 'parts: not a list of requests';
+  for (const [index, part] of data.parts.entries()) {
+    const at = `parts[${index}]`;
+    if (!isObject(part)) return `${at}: not an object`;
+    if (!Number.isFinite(part.receivedAt)) return `${at}.receivedAt: not a time`;
+    const problem = partProblem(part.events, part.delivery, job.tenantId, at);
+    if (problem) return problem;
   }
-  return delivery.record === undefined ? undefined : recordProblem(delivery.record, job, delivery.id);
+  return undefined;
+}
+
+/** The first event of the job (its frame checked) that is not as the normalizer makes them, named by its request's delivery id and its place. */
+export function jobEventsProblem(job: IngestJob): string | undefined {
+  if (!isGatheredJob(job)) return eventsProblem(job.events);
+  for (const [index, part] of job.parts.entries()) {
+    const problem = eventsProblem(part.events);
+    if (problem) return `parts[${index}] (delivery ${part.delivery.id}).${problem}`;
+  }
+  return undefined;
 }
 
 /** The first event that is not an ActivityEvent as the normalizer makes them, named by its index and field. */

@@ -7,7 +7,25 @@ import type { JobDelivery } from '../deliveries/deliveryRecord';
 
 export const INGEST_QUEUE = 'ingest';
 
-export interface IngestJob {
+/** One request's share of a job: its events, when it arrived (its activities' received_at) and its delivery-log link. */
+export interface JobPart {
+  receivedAt: number;
+  events: ActivityEvent[];
+  delivery: JobDelivery;
+}
+
+/**
+ * A job as receivers queue it: the parts of one or more requests of one tenant, gathered while the previous
+ * enqueue was in flight (see jobGatherer). `receivedAt` is its first part's, for the board and metrics.
+ */
+export interface GatheredJob {
+  tenantId: number;
+  receivedAt: number;
+  parts: JobPart[];
+}
+
+/** A job of one request, as receivers queued them before jobs were gathered; still read so that jobs left in Redis at an upgrade are stored. */
+export interface SingleRequestJob {
   tenantId: number;
   receivedAt: number;
   events: ActivityEvent[];
@@ -15,7 +33,27 @@ export interface IngestJob {
   delivery?: JobDelivery;
 }
 
-/** A job with JOB_ENCRYPTION_KEY set: its events and delivery are sealed (see jobCipher); the tenant id and time stay readable for the board and metrics. */
+/** A job as the worker reads it, in either shape. */
+export type IngestJob = GatheredJob | SingleRequestJob;
+
+export function isGatheredJob(job: IngestJob): job is GatheredJob {
+  return Array.isArray((job as GatheredJob).parts);
+}
+
+/** A job's requests; a single-request job is one part (its delivery absent if it predates the delivery log). */
+export function partsOf(job: IngestJob): Array<{ receivedAt: number; events: ActivityEvent[]; delivery?: JobDelivery }> {
+  return isGatheredJob(job) ? job.parts : [{ receivedAt: job.receivedAt, events: job.events, delivery: job.delivery }];
+}
+
+/**
+ * The key that withdraws a gathered job the receiver answered 503 for (see enqueue's withdrawal): a worker that
+ * finds it completes the job without storing anything. Under the queue's prefix, so it shares the job's cluster slot.
+ */
+export function withdrawnKey(prefix: string, jobId: string): string {
+  return `${prefix}:${INGEST_QUEUE}:withdrawn:${jobId}`;
+}
+
+/** A job with JOB_ENCRYPTION_KEY set: what it carries of people (events, deliveries) is sealed (see jobCipher); the tenant id and time stay readable for the board and metrics. */
 export interface SealedJob {
   tenantId: number;
   receivedAt: number;

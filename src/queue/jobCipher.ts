@@ -6,24 +6,26 @@
  */
 import type { ActivityEvent } from '../normalize/activityEvent';
 import type { JobDelivery } from '../deliveries/deliveryRecord';
-import type { IngestJob, SealedJob, StoredJob } from './ingestQueue';
+import { IngestJob, isGatheredJob, JobPart, SealedJob, StoredJob } from './ingestQueue';
 import { openText, sealText } from '../sealing';
 
 const jobContext = (tenantId: number) => `ingest-job:${tenantId}`;
 
 export function sealJob(key: Buffer | undefined, job: IngestJob): StoredJob {
   if (!key) return job;
-  const { tenantId, receivedAt, events, delivery } = job;
-  return { tenantId, receivedAt, sealed: sealText(key, JSON.stringify({ events, delivery }), jobContext(tenantId)) };
+  const { tenantId, receivedAt } = job;
+  const secret = isGatheredJob(job) ? { parts: job.parts } : { events: job.events, delivery: job.delivery };
+  return { tenantId, receivedAt, sealed: sealText(key, JSON.stringify(secret), jobContext(tenantId)) };
 }
 
 export function isSealedJob(job: StoredJob): job is SealedJob {
   return typeof (job as SealedJob).sealed === 'string';
 }
 
-/** The job as the worker uses it; jobs queued without encryption are read as they are. */
+/** The job as the worker uses it, in either shape; jobs queued without encryption are read as they are. */
 export function openJob(key: Buffer | undefined, job: StoredJob): IngestJob {
   if (!isSealedJob(job)) return job;
-  const { events, delivery } = JSON.parse(openText(key, job.sealed, jobContext(job.tenantId))) as { events: ActivityEvent[]; delivery?: JobDelivery };
-  return { tenantId: job.tenantId, receivedAt: job.receivedAt, events, delivery };
+  const opened = JSON.parse(openText(key, job.sealed, jobContext(job.tenantId))) as { parts?: JobPart[]; events: ActivityEvent[]; delivery?: JobDelivery };
+  const { tenantId, receivedAt } = job;
+  return opened.parts !== undefined ? { tenantId, receivedAt, parts: opened.parts } : { tenantId, receivedAt, events: opened.events, delivery: opened.delivery };
 }

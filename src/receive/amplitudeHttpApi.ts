@@ -6,7 +6,7 @@
  */
 import { BodyError, normalizeBody, NormalizedBody, TooManyEventsError } from '../normalize/normalizeBody';
 import { describe, isPlainObject } from '../normalize/fields';
-import { IngestDeps, QueueOutcome, queueAccepted, rateLimited, recordRefusal, unqueuedReason } from './ingestRequest';
+import { IngestDeps, queueAccepted, rateLimited, recordRefusal, UnqueuedResult, unqueuedReason } from './ingestRequest';
 import type { DeliveryStart } from '../deliveries/deliveryRecord';
 import type { HttpResult } from '../http/result';
 import { decodeBody } from './decodeBody';
@@ -124,8 +124,8 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, deliv
   }
   if (normalized.oversized.length > 0) return recordRefusal(deps, check.tenantId, delivery, payloadTooLarge(), normalized.rejected);
   if (normalized.rejected.length > 0) return refuseInvalidEvents(deps, check.tenantId, delivery, normalized);
-  const queued = await queueAccepted(deps, check.tenantId, delivery, normalized, 200);
-  if (queued !== 'queued') return unqueued(deps, queued);
+  const queued = await queueAccepted(deps, check.tenantId, delivery, normalized, 200, body.length);
+  if (!queued.queued) return unqueued(deps, queued.result);
   return {
     status: 200,
     body: { code: 200, events_ingested: normalized.events.length, payload_size_bytes: body.length, server_upload_time: Date.now() },
@@ -156,8 +156,8 @@ export function amplitudeRateLimited(deps: IngestDeps, tenantId: number, deliver
 }
 
 /** Amplitude's 503 for events the queue did not acknowledge. */
-export function unqueued(deps: IngestDeps, outcome: Exclude<QueueOutcome, 'queued'>): HttpResult {
-  return amplitudeError(503, `Service unavailable: ${unqueuedReason(outcome)}`, {}, { 'Retry-After': String(deps.limits.retryAfterSeconds) });
+export function unqueued(deps: IngestDeps, result: UnqueuedResult): HttpResult {
+  return amplitudeError(503, `Service unavailable: ${unqueuedReason(result)}`, {}, { 'Retry-After': String(deps.limits.retryAfterSeconds) });
 }
 
 function unavailable(deps: IngestDeps): HttpResult {

@@ -95,6 +95,6 @@ export async function acceptIdentifyRequest(deps: IngestDeps, api: IdentifyApi, 
   if (normalized.rejected.length > 0) return refuseInvalidEvents(deps, tenantId, delivery, normalized);
   // Ignored group identifications are not refusals: the delivery log lists them with their reason.
   if (normalized.events.length === 0) return recordRefusal(deps, tenantId, delivery, SUCCESS, normalized.ignored);
-  const queued = await queueAccepted(deps, tenantId, delivery, { ...normalized, rejected: normalized.ignored }, 200);
-  return queued === 'queued' ? SUCCESS : unqueued(deps, queued);
+  const queued = await queueAccepted(deps, tenantId, delivery, { ...normalized, rejected: normalized.ignored }, 200, body.length);
+  return queued.queued ? SUCCESS : unqueued(deps, queued.result);
 }

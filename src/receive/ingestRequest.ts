@@ -2,10 +2,9 @@
  * The ingest contract, free of Koa: check the token, parse and normalize the body, enqueue what is valid,
  * say exactly what was accepted and rejected, and leave a delivery-log record of every answer to a known tenant.
  */
-import type { Queue } from 'bullmq';
 import type { TenantDirectory } from '../tenants/directory';
-import type { StoredJob } from '../queue/ingestQueue';
-import { enqueueEvents, QueueUnavailableError } from '../queue/enqueue';
+import type { EnqueueResult } from '../queue/enqueue';
+import type { JobGatherer } from '../queue/jobGatherer';
 import { BodyError, normalizeBody, NormalizedBody, Rejection, TooManyEventsError } from '../normalize/normalizeBody';
 import type { RateLimiter } from './rateLimit';
 import type { BodyBudget } from '../http/bodyBudget';
@@ -22,16 +21,13 @@ import { rejectionFields } from '../deliveries/rejectionList';
 export interface IngestLimits {
   maxEventBytes: number;
   maxEventsPerRequest: number;
-  jobMaxEvents: number;
-  enqueueTimeoutMs: number;
   retryAfterSeconds: number;
-  /** JOB_ENCRYPTION_KEY: jobs are sealed before they reach Redis. */
-  encryptionKey?: Buffer;
 }
 
 export interface IngestDeps {
   tenants: TenantDirectory;
-  queue: Queue<StoredJob>;
+  /** Gathers the requests of a tenant into shared jobs (see queue/jobGatherer). */
+  gatherer: JobGatherer<EnqueueResult>;
   deliveries: DeliveryOutbox;
   metrics: ReceiverMetrics;
   limits: IngestLimits;
@@ -89,41 +85,32 @@ export function recordRefusal(deps: IngestDeps, tenantId: number, delivery: Deli
   return result;
 }
 
-/**
- * Enqueues the valid events of a normalized body with their delivery record, or says the queue is down
- * (then the refusal is recorded instead). Shared by every ingest endpoint.
- */
-/**
- * What became of an enqueue: `queued` (Redis acknowledged), `unavailable` (Redis down or refused: nothing queued),
- * `unacknowledged` (no answer within ENQUEUE_TIMEOUT_MS: the events may still be queued and stored).
- */
-export type QueueOutcome = 'queued' | 'unavailable' | 'unacknowledged';
+/** What became of an enqueue: `queued` (Redis acknowledged the job holding the events), or why none of them is stored. */
+export type QueueOutcome = { queued: true } | { queued: false; result: UnqueuedResult };
 
-/** The 503's reason for an enqueue that was not acknowledged, in the words a sender needs. */
-export function unqueuedReason(outcome: Exclude<QueueOutcome, 'queued'>): string {
-  return outcome === 'unacknowledged'
-    ? 'Redis did not acknowledge the events in time (ENQUEUE_TIMEOUT_MS): they may or may not be stored; resend them with their insert ids'
-    : 'the queue (Redis) is unavailable; nothing was accepted, retry later';
+/** Why a request's events are not queued. */
+export type UnqueuedResult = Exclude<EnqueueResult, { outcome: 'queued' }>;
+
+/** The 503's reason, in the words a sender needs. */
+export function unqueuedReason(result: UnqueuedResult): string {
+  return result.outcome === 'withdrawn' ? `${result.reason}; none of the events is stored, resend them` : 'the queue (Redis) is unavailable; nothing was accepted, retry later';
 }
 
-export async function queueAccepted(deps: IngestDeps, tenantId: number, delivery: DeliveryStart, normalized: NormalizedBody, acceptedStatus: number): Promise<QueueOutcome> {
+/**
+ * Hands the valid events of a normalized body, with their delivery record, to the job gatherer, and waits for the
+ * job holding them; when it is not queued, the refusal is recorded instead. Shared by every ingest endpoint.
+ */
+export async function queueAccepted(deps: IngestDeps, tenantId: number, delivery: DeliveryStart, normalized: NormalizedBody, acceptedStatus: number, bodyBytes: number): Promise<QueueOutcome> {
   const record = finishDelivery(delivery, tenantId, acceptedStatus, normalized.events.length, normalized.rejected);
-  const started = process.hrtime.bigint();
-  try {
-    await enqueueEvents(deps.queue, { tenantId, receivedAt: delivery.receivedAt, events: normalized.events, indexes: normalized.indexes, delivery: record }, {
-      jobMaxEvents: deps.limits.jobMaxEvents,
-      timeoutMs: deps.limits.enqueueTimeoutMs,
-      encryptionKey: deps.limits.encryptionKey,
-    });
-  } catch (error) {
-    if (!(error instanceof QueueUnavailableError)) throw error;
-    deps.queueDownWarning({ reason: error.message, tenantId });
+  const part = { receivedAt: delivery.receivedAt, events: normalized.events, delivery: { id: record.id, indexes: normalized.indexes, record } };
+  const result = await deps.gatherer.submit(tenantId, part, bodyBytes);
+  if (result.outcome !== 'queued') {
+    deps.queueDownWarning({ reason: result.reason, tenantId });
     deps.deliveries.record({ ...record, status: 503, accepted: 0 });
-    return error.maybeQueued ? 'unacknowledged' : 'unavailable';
+    return { queued: false, result };
   }
-  deps.metrics.observeEnqueue(Number(process.hrtime.bigint() - started) / 1e9);
   deps.metrics.countEvents(normalized);
-  return 'queued';
+  return { queued: true };
 }
 
 export async function acceptEvents(
@@ -160,7 +147,7 @@ export async function acceptEvents(
     const result = tooLarge ? refusal(413, rejected[0].error, rejected) : refusal(400, 'no valid event in body', rejected);
     return recordRefusal(deps, tenantId, request.delivery, result, rejected);
   }
-  const queued = await queueAccepted(deps, tenantId, request.delivery, normalized, 202);
-  if (queued !== 'queued') return refusal(503, unqueuedReason(queued), [], { 'Retry-After': String(deps.limits.retryAfterSeconds) });
+  const queued = await queueAccepted(deps, tenantId, request.delivery, normalized, 202, request.body.length);
+  if (!queued.queued) return refusal(503, unqueuedReason(queued.result), [], { 'Retry-After': String(deps.limits.retryAfterSeconds) });
   return { status: 202, body: { accepted: events.length, ...rejectionFields(rejected) } };
 }

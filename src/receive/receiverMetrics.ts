@@ -14,7 +14,7 @@ export function createReceiverMetrics(registry: Registry): ReceiverMetrics {
   const rejected = new Counter({ name: 'activityd_events_rejected_total', help: 'Events rejected, by the field that was wrong', labelNames: ['reason'], registers: [registry] });
   const enqueue = new Histogram({
     name: 'activityd_enqueue_duration_seconds',
-    help: 'Time for Redis to acknowledge the jobs of one request',
+    help: 'Time for Redis to acknowledge one enqueue: the job that carries the requests gathered while the previous one was in flight (or the jobs of one request larger than JOB_MAX_EVENTS)',
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [registry],
   });

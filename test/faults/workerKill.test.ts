@@ -1,8 +1,8 @@
-/** A worker killed with SIGKILL again and again while it writes: the stalled jobs come back, and idempotent writes absorb the repeats. */
+/** A worker killed with SIGKILL again and again while it writes jobs that many requests share: the stalled jobs come back, and idempotent writes absorb the repeats. */
 import assert from 'node:assert/strict';
 import { waitFor, countRows, TestEnv } from '../support/testEnv';
 import { newTenant, spawnActivityd, ChildDaemon, InProcessDaemon } from '../support/daemon';
-import { post } from '../support/http';
+import { post, request } from '../support/http';
 import { Db } from '../../src/store/db';
 import { connectRedis } from '../../src/queue/redis';
 import { openIngestQueue } from '../../src/queue/ingestQueue';
@@ -29,7 +29,7 @@ describe('faults: worker killed with SIGKILL during a run', function () {
     (parts) => ({ env, db, daemon: receiver, children: workers } = parts),
   );
 
-  it(`${EVENTS} events, the worker SIGKILLed mid-write again and again (up to ${KILLS} times) and restarted each time: every accepted event is stored exactly once, no job failed`, async () => {
+  it(`${EVENTS} events in requests that share jobs, the worker SIGKILLed mid-write again and again (up to ${KILLS} times) and restarted each time: every accepted event is stored exactly once, no job failed`, async () => {
     const tenant = await newTenant(db);
     const url = `${receiver.baseUrl}/analytics/bulk/${tenant.token}`;
     await waitFor('tenant known', async () => (await post(url, [{ id: 'warmup', action: 'x', insertId: 'warm' }])).status === 202, 5000);
@@ -42,22 +42,24 @@ describe('faults: worker killed with SIGKILL during a run', function () {
       return worker;
     };
 
-    // Requests of 500 events (one job each), 100 people, 4 at a time, while the worker is killed and restarted.
+    // Requests of 50 events, 100 people, 8 at a time (so requests that arrive while an enqueue is in flight share the
+    // next job), while the worker is killed and restarted.
     const accepted: string[] = [];
     const refusals: string[] = [];
+    const perRequest = 50;
+    const requests = Math.ceil(EVENTS / perRequest);
     const sending = (async () => {
-      const requests = Math.ceil(EVENTS / 500);
       let next = 0;
       const lane = async () => {
         while (next < requests) {
           const r = next++;
-          const events = Array.from({ length: Math.min(500, EVENTS - r * 500) }, (_, i) => ({ id: `person-${(r * 500 + i) % 100}`, email: `person${(r * 500 + i) % 100}@kill.example`, action: 'kill', insertId: `kill-${r}-${i}` }));
+          const events = Array.from({ length: Math.min(perRequest, EVENTS - r * perRequest) }, (_, i) => ({ id: `person-${(r * perRequest + i) % 100}`, email: `person${(r * perRequest + i) % 100}@kill.example`, action: 'kill', insertId: `kill-${r}-${i}` }));
           const reply = await post(url, events);
           if (reply.status === 202) accepted.push(...events.map((event) => event.insertId));
           else refusals.push(`request ${r}: ${reply.status} ${reply.text}`);
         }
       };
-      await Promise.all([lane(), lane(), lane(), lane()]);
+      await Promise.all(Array.from({ length: 8 }, lane));
     })();
 
     let kills = 0;
@@ -73,6 +75,9 @@ describe('faults: worker killed with SIGKILL during a run', function () {
     }
     await sending;
     assert.deepEqual(refusals, []);
+    const metrics = (await request(`${receiver.baseUrl}/metrics`)).text;
+    const jobs = Number(/^activityd_enqueue_duration_seconds_count (\d+)/m.exec(metrics)?.[1]);
+    assert.ok(jobs < requests, `${jobs} jobs for ${requests + 1} requests: requests shared jobs`);
     // How many kills fit before the last event is stored depends on the machine's speed; at least two always do.
     assert.ok(kills >= Math.min(KILLS, 2), `killed ${kills} times while events were still being written`);
 
@@ -99,6 +104,6 @@ describe('faults: worker killed with SIGKILL during a run', function () {
     const stalled = workers.flatMap((worker) => worker.output().match(/job stalled/g) ?? []).length;
     const duplicates = workers.reduce((sum, worker) => sum + [...worker.output().matchAll(/"duplicate":(\d+)/g)].reduce((n, match) => n + Number(match[1]), 0), 0);
     assert.ok(stalled > 0, 'some jobs stalled and came back');
-    process.stdout.write(`      (${kills} kills, ${stalled} stalled jobs recovered, ${duplicates} repeated events absorbed)\n`);
+    process.stdout.write(`      (${requests} requests in ${jobs} jobs, ${kills} kills, ${stalled} stalled jobs recovered, ${duplicates} repeated events absorbed)\n`);
   });
 });
