@@ -27,9 +27,12 @@ export interface GroupCommitOptions {
    * for a hundred (its fsync). A lone job at an idle worker is still written at once.
    */
   gatherMs?: number;
+  /** ACTIVITY_RETENTION_DAYS: events dated before it are not stored. */
+  activityRetentionDays?: number;
 }
 
-export function createGroupCommitter(db: Db, { maxEvents, gatherMs = 5 }: GroupCommitOptions): GroupCommitter {
+export function createGroupCommitter(db: Db, { maxEvents, gatherMs = 5, activityRetentionDays = 0 }: GroupCommitOptions): GroupCommitter {
+  const options = { activityRetentionDays };
   const waiting: Waiting[] = [];
   let writing = false;
   let gathering: { jobs: number; done: () => void } | undefined;
@@ -59,7 +62,7 @@ export function createGroupCommitter(db: Db, { maxEvents, gatherMs = 5 }: GroupC
 
   async function commit(batch: Waiting[]): Promise<void> {
     try {
-      const outcomes = await writeBatch(db, batch.map((item) => item.entry));
+      const outcomes = await writeBatch(db, batch.map((item) => item.entry), options);
       batch.forEach((item, index) => item.resolve(outcomes[index]));
     } catch (error) {
       if (batch.length === 1 || isTransientFailure(error)) {
@@ -69,7 +72,7 @@ export function createGroupCommitter(db: Db, { maxEvents, gatherMs = 5 }: GroupC
       // A permanent failure may belong to one job only: write each alone so the others are not failed with it.
       for (const item of batch) {
         try {
-          item.resolve((await writeBatch(db, [item.entry]))[0]);
+          item.resolve((await writeBatch(db, [item.entry], options))[0]);
         } catch (singleError) {
           item.reject(singleError);
         }
