@@ -16,6 +16,9 @@ import { Db, schemaOf } from '../src/store/db';
 import { parseProperties, pruneAppliedUpdates } from '../src/store/properties';
 import { migrateToLatest } from '../src/store/migrate';
 import { changeTenantSettings } from '../src/tenants/tenantAccounts';
+import { writeBatch, BatchEntry } from '../src/process/writeBatch';
+import { newSequencedId } from '../src/timeOrderedIds';
+import type { ActivityEvent } from '../src/normalize/activityEvent';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const BROWSER_SDK = { library: 'amplitude-ts/2.11.1', platform: 'Web', os_name: 'Chrome', os_version: '131', device_model: 'Macintosh', language: 'en-US', ip: '$remote' };
@@ -157,6 +160,45 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
     assert.equal(control.status, 400);
     assert.match(control.body.error, /control characters/);
     assert.equal((await bad('?propertyplan=x')).status, 400);
+  });
+});
+
+describe(`property updates that reach the database out of arrival order (real ${TEST_DATABASE_NAME})`, () => {
+  let db: Db;
+  let tenantId: number;
+  useStore((parts) => ({ db, tenantId } = parts));
+
+  /** One request's job: the receiver gives each request a delivery id, later requests later ones. */
+  const job = (...userProperties: Array<Record<string, unknown>>): BatchEntry => {
+    const id = newSequencedId();
+    const events: ActivityEvent[] = userProperties.map((update, index) => ({ kind: 'identify', action: '$identify', externalId: 'p', date: 1, count: 1, weight: 1, info: {}, insertId: `${id}-${index}`, userProperties: update }));
+    return { tenantId, receivedAt: Date.now(), events, delivery: { id, indexes: events.map((_, index) => index) } };
+  };
+  const properties = async () => parseProperties((await db('end_users').where({ tenant_id: tenantId, external_id: 'p' }).first('properties')).properties);
+
+  it('a batch applies its jobs\' updates in the order their requests arrived, not the order the jobs reached the writer', async () => {
+    const [first, second, third] = [job({ $set: { v: 1 }, $append: { trail: 1 } }), job({ $set: { v: 2 }, $append: { trail: 2 } }, { $append: { trail: 3 } }), job({ $append: { trail: 4 } })];
+    await writeBatch(db, [third, second, first]);
+    assert.deepEqual(await properties(), { v: 2, trail: [1, 2, 3, 4] });
+  });
+
+  it('an earlier request written after a later one changes no key the later one assigned ($set, $unset, $clearAll); its $add still counts once', async () => {
+    const [earlier, later] = [job({ $set: { plan: 'free', seats: 1, role: 'admin' }, $add: { logins: 1 } }), job({ $set: { plan: 'pro' }, $unset: { role: '-' } })];
+    await writeBatch(db, [later]);
+    await writeBatch(db, [earlier]);
+    assert.deepEqual(await properties(), { plan: 'pro', seats: 1, logins: 1 });
+    const [clearing, newest] = [job({ $clearAll: '-' }), job({ $set: { plan: 'enterprise' } })];
+    await writeBatch(db, [newest]);
+    await writeBatch(db, [clearing]);
+    await writeBatch(db, [earlier]);
+    assert.deepEqual(await properties(), { plan: 'enterprise' }, 'the $clearAll removed what came before it, not the later $set; the older request (a duplicate now) changes nothing');
+  });
+
+  it('jobs queued before delivery ids existed are ordered by their receivedAt', async () => {
+    const old = (receivedAt: number, v: number): BatchEntry => ({ tenantId, receivedAt, events: [{ kind: 'identify', action: '$identify', externalId: 'p', date: 1, count: 1, weight: 1, info: {}, insertId: `old-${v}`, userProperties: { $set: { v } } }] });
+    await writeBatch(db, [old(2000, 2)]);
+    await writeBatch(db, [old(1000, 1)]);
+    assert.deepEqual(await properties(), { v: 2 });
   });
 });
 

@@ -21,7 +21,7 @@ import { compareText } from '../compareText';
 import { resolveEndUser } from './resolveEndUser';
 import { applyPropertyUpdates, PropertyUpdate } from './applyProperties';
 import { appliedInsertIds, rememberApplied } from '../store/properties';
-import { arrivalStamp } from './arrivalStamp';
+import { Arrival, arrivalOf } from './arrivalStamp';
 import { activityCutoff } from './retention';
 import { clearFailedOutcomes, EventOutcomeRow, insertDeliveryRecords, recordEventOutcomes } from '../store/deliveryWrites';
 import type { JobDelivery } from '../deliveries/deliveryRecord';
@@ -53,8 +53,8 @@ interface PendingEvent {
   receivedAt: number;
   event: ActivityEvent;
   delivery?: { id: string; index: number };
-  /** Sorts in the order the receivers took the events in (process/arrivalStamp.ts). */
-  stamp: string;
+  /** The request it came in and its stamp, which sorts in the order the receivers took the events in. */
+  arrival: Arrival;
   /** What the delivery log says of the event beside its outcome: a property update refused or partly skipped. */
   notes: string[];
 }
@@ -67,13 +67,13 @@ export async function writeBatch(db: Db, entries: BatchEntry[], options: WriteOp
     const pending = byTenant.get(entry.tenantId) ?? [];
     entry.events.forEach((event, eventIndex) => {
       const delivery = entry.delivery && { id: entry.delivery.id, index: entry.delivery.indexes[eventIndex] };
-      pending.push({ entryIndex, eventIndex, receivedAt: entry.receivedAt, event, delivery, stamp: arrivalStamp(entry.receivedAt, delivery, eventIndex), notes: notes[entryIndex][eventIndex] });
+      pending.push({ entryIndex, eventIndex, receivedAt: entry.receivedAt, event, delivery, arrival: arrivalOf(entry.receivedAt, delivery, eventIndex), notes: notes[entryIndex][eventIndex] });
     });
     byTenant.set(entry.tenantId, pending);
   });
   // Jobs reach the group committer in the order their processing got there, not the order they were queued: the
-  // batch is written in arrival order.
-  for (const pending of byTenant.values()) pending.sort((a, b) => compareText(a.stamp, b.stamp));
+  // batch is written in arrival order, by request, then in each job's order.
+  for (const pending of byTenant.values()) pending.sort((a, b) => compareText(a.arrival.request, b.arrival.request) || a.entryIndex - b.entryIndex || a.eventIndex - b.eventIndex);
   await db.transaction(async (trx) => {
     await takeWriteLock(trx);
     for (const tenantId of [...byTenant.keys()].sort((a, b) => a - b)) {
@@ -187,7 +187,7 @@ async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, setting
     const { event } = item;
     const groupCompanyId = event.companyExternalId === undefined ? undefined : namedCompanies.get(event.companyExternalId);
     if (event.companyProperties !== undefined) {
-      if (groupCompanyId !== undefined) updates.push({ table: 'companies', id: groupCompanyId, update: event.companyProperties, prefix: 'group_properties.', notes: item.notes, stamp: item.stamp });
+      if (groupCompanyId !== undefined) updates.push({ table: 'companies', id: groupCompanyId, update: event.companyProperties, prefix: 'group_properties.', notes: item.notes, stamp: item.arrival.stamp });
       else item.notes.push(`group_properties: company ${event.companyExternalId} does not exist and the tenant does not create companies (autoCreateCompanies=false); its properties were not applied`);
     }
     if (event.kind === 'groupidentify') {
@@ -198,7 +198,7 @@ async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, setting
     }
     const identify = event.kind === 'identify';
     const user = await resolveEndUser(trx, tenantId, known, event, { overwrite: identify, now });
-    if (event.userProperties !== undefined) updates.push({ table: 'end_users', id: user.id, update: event.userProperties, prefix: 'user_properties.', notes: item.notes, stamp: item.stamp });
+    if (event.userProperties !== undefined) updates.push({ table: 'end_users', id: user.id, update: event.userProperties, prefix: 'user_properties.', notes: item.notes, stamp: item.arrival.stamp });
     const companyId = await companyOfEvent(trx, tenantId, event, user, { namedCompanies, domainCompanies, learned }, now);
     if (identify) outcomes[item.entryIndex][item.eventIndex] = 'identified';
     else activities.push({ item, user, companyId });
