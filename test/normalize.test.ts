@@ -191,6 +191,24 @@ describe('normalize: user and company properties', () => {
     assert.equal(events[0].userProperties, undefined);
   });
 
+  it('refuses an Amplitude event (on the Planhat and webhook routes too) whose user_properties or group_properties is not an object, naming the field; null is absent', () => {
+    const { events, rejected } = normalizeBody(
+      [
+        { event_type: 'x', user_id: 'u', user_properties: 'plan=pro' },
+        { event_type: '$groupidentify', groups: { company: 'c' }, group_properties: 5 },
+        { event_type: 'x', user_id: 'u', groups: { company: 'c' }, group_properties: { company: ['c'] } },
+        { event_type: 'x', user_id: 'u', user_properties: null, group_properties: null },
+      ],
+      options(),
+    );
+    assert.deepEqual(rejected, [
+      { index: 0, error: 'user_properties: must be an object, got a string' },
+      { index: 1, error: 'group_properties: must be an object, got a number' },
+      { index: 2, error: 'group_properties.company: must be an object, got an array' },
+    ]);
+    assert.deepEqual([events.length, events[0].userProperties], [1, undefined]);
+  });
+
   it('applies a user payload\'s user_properties (user forwarding) to its end user', () => {
     const { events } = normalizeBody({ user_id: 'u', user_properties: { $set: { plan: 'pro' } } }, options());
     assert.equal(events[0].kind, 'identify');
