@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import { applyUpdate, MAX_PROPERTIES_BYTES, MAX_PROPERTY_VALUE_CHARACTERS, Properties, PropertyStamps } from '../src/identity/propertyOperations';
+import { applyUpdate, MAX_PROPERTIES_BYTES, MAX_PROPERTY_VALUE_CHARACTERS, Properties } from '../src/identity/propertyOperations';
+import type { PropertyStamps } from '../src/store/properties';
 
 const apply = (current: Properties, update: Properties) => {
   const result = applyUpdate(current, update);

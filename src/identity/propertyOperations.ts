@@ -16,6 +16,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { longerThan } from '../characterCount';
+import type { PropertyStamps } from '../store/properties';
 
 export const OPERATIONS = ['$clearAll', '$unset', '$set', '$setOnce', '$add', '$append', '$prepend', '$preInsert', '$postInsert', '$remove'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -26,12 +27,6 @@ export const MAX_PROPERTY_VALUE_CHARACTERS = 1024;
 export const MAX_PROPERTIES_BYTES = 64 * 1024;
 
 export type Properties = Record<string, unknown>;
-
-/** Arrival stamps (text that sorts in arrival order) of the last assignment of each key, and of the last $clearAll. */
-export interface PropertyStamps {
-  keys: Record<string, string>;
-  cleared?: string;
-}
 
 export interface UpdateResult {
   /** The properties after the update; the ones before when it was refused. */

@@ -6,13 +6,18 @@ import type { Knex } from 'knex';
 import { dialectOf, Db } from './db';
 import { inValues, insertRowsSkippingConflicts } from './manyValues';
 import { deleteInBatches } from './batchedDelete';
-import type { PropertyStamps } from '../identity/propertyOperations';
 
 export type PropertiesTable = 'end_users' | 'companies';
 
 /** jsonb arrives parsed from PostgreSQL, JSON text from SQLite. */
 export function parseProperties(stored: unknown): Record<string, unknown> {
   return typeof stored === 'string' ? (JSON.parse(stored) as Record<string, unknown>) : (stored as Record<string, unknown>);
+}
+
+/** Arrival stamps (text that sorts in arrival order) of the last assignment of each key, and of the last $clearAll. */
+export interface PropertyStamps {
+  keys: Record<string, string>;
+  cleared?: string;
 }
 
 /** A row's properties and the arrival stamps of their last assignments. */
