@@ -81,7 +81,7 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
     const event = amplitudeExportEvent({ user_id: 'r', user_properties: { $add: { credits: 1 } } });
     await sendAmplitude([identify, event]);
     const again = await sendAmplitude([identify, event]);
-    assert.deepEqual(again.outcomes, { stored: 0, duplicate: 2, filtered: 0, identified: 0, failed: 0, pending: 0 });
+    assert.deepEqual(again.outcomes, { stored: 0, duplicate: 2, filtered: 0, identified: 0, failed: 0, pruned: 0, pending: 0 });
     assert.deepEqual(await propertiesOf('r'), { credits: 6 });
     // Past DELIVERY_RETENTION_DAYS the identify's insert id is forgotten, with its request in the delivery log.
     await pruneAppliedUpdates(db, Date.now() + 1);
@@ -98,7 +98,7 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
     ]);
     assert.deepEqual(await companyProperties('acme'), { name: 'Acme', tier: 'gold', seats: 10 });
     assert.deepEqual(await companyProperties('globex'), { name: 'Globex', tier: 'bronze' });
-    assert.deepEqual(delivery.outcomes, { stored: 0, duplicate: 0, filtered: 1, identified: 2, failed: 0, pending: 0 });
+    assert.deepEqual(delivery.outcomes, { stored: 0, duplicate: 0, filtered: 1, identified: 2, failed: 0, pruned: 0, pending: 0 });
     const ignored = (await deliveryEvents(delivery.id)).find((event) => event.insertId === 'g-3');
     assert.equal(ignored?.outcome, 'filtered');
     assert.match(ignored?.error, /company group type "company"/);
@@ -111,7 +111,7 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
       sdkEvent({ event_type: '$groupidentify', insert_id: 'n-1', groups: { company: 'nowhere' }, group_properties: { $set: { tier: 'gold' } } }),
       sdkEvent({ user_id: 'n', event_type: 'x', insert_id: 'n-2', groups: { company: 'nowhere' }, group_properties: { company: { tier: 'gold' } } }),
     ]);
-    assert.deepEqual(delivery.outcomes, { stored: 1, duplicate: 0, filtered: 1, identified: 0, failed: 0, pending: 0 });
+    assert.deepEqual(delivery.outcomes, { stored: 1, duplicate: 0, filtered: 1, identified: 0, failed: 0, pruned: 0, pending: 0 });
     const reasons = (await deliveryEvents(delivery.id)).map((event) => [event.outcome, event.error]);
     const why = 'group_properties: company nowhere does not exist and the tenant does not create companies (autoCreateCompanies=false); its properties were not applied';
     assert.deepEqual(reasons, [['filtered', why], ['stored', why]]);
@@ -124,7 +124,7 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
       sdkEvent({ user_id: 'l', event_type: 'Note Saved', insert_id: 'l-1', user_properties: { plan: 'enterprise', note: 'n'.repeat(1025) } }),
       sdkEvent({ user_id: 'l', event_type: '$identify', insert_id: 'l-2', user_properties: { $add: { plan: 1 } } }),
     ]);
-    assert.deepEqual(delivery.outcomes, { stored: 1, duplicate: 0, filtered: 0, identified: 1, failed: 0, pending: 0 });
+    assert.deepEqual(delivery.outcomes, { stored: 1, duplicate: 0, filtered: 0, identified: 1, failed: 0, pruned: 0, pending: 0 });
     const [stored, identified] = await deliveryEvents(delivery.id);
     assert.equal(stored.outcome, 'stored');
     assert.equal(stored.error, 'user_properties.note: a property value is at most 1024 characters; the update was not applied');
@@ -132,7 +132,7 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
     assert.deepEqual(await propertiesOf('l'), { plan: 'pro' });
     // PostgreSQL's jsonb and text take no U+0000: the update is refused by name, the activity stored, nothing fails.
     const zero = await sendAmplitude([sdkEvent({ user_id: 'l', event_type: 'Zero', insert_id: 'l-3', user_properties: { 'a\u0000b': 1, plan: 'x' } })]);
-    assert.deepEqual(zero.outcomes, { stored: 1, duplicate: 0, filtered: 0, identified: 0, failed: 0, pending: 0 });
+    assert.deepEqual(zero.outcomes, { stored: 1, duplicate: 0, filtered: 0, identified: 0, failed: 0, pruned: 0, pending: 0 });
     assert.equal((await deliveryEvents(zero.id))[0].error, 'user_properties.a\\u0000b: holds U+0000 or an unpaired surrogate, which cannot be stored; the update was not applied');
     assert.deepEqual(await propertiesOf('l'), { plan: 'pro' });
     assert.equal(await countRows(db, 'activities', { tenant_id: tenant.id, insert_id: 'l-1' }), 1);
