@@ -3,7 +3,7 @@ import { normalizeBody, BodyError } from '../src/normalize/normalizeBody';
 import { parseDate, parseEmail, parseInsertId, parseNumber } from '../src/normalize/fields';
 import { characterCount } from '../src/characterCount';
 import { DEFAULT_SETTINGS } from '../src/tenants/settings';
-import { newTimeOrderedId } from '../src/timeOrderedIds';
+import { newSequencedId, newTimeOrderedId } from '../src/timeOrderedIds';
 
 const receivedAt = Date.UTC(2026, 10, 29, 12, 0, 0);
 const options = (overrides: Partial<Parameters<typeof normalizeBody>[1]> = {}) => ({ bulk: false, maxEventBytes: 1024 * 1024, receivedAt, bodyBytes: 100, ...overrides });
@@ -34,6 +34,14 @@ describe('normalize: Planhat activities', () => {
     const later = newTimeOrderedId(receivedAt + 1);
     assert.equal(new Set(earlier).size, 1000);
     for (const id of earlier) assert.ok(id < later, `${id} sorts before ${later}`);
+  });
+
+  it('makes delivery ids that sort in the order they were made, within one millisecond too, and by time across milliseconds', () => {
+    const made = Array.from({ length: 5000 }, () => newSequencedId(receivedAt + 10));
+    assert.deepEqual([...made].sort(), made);
+    assert.equal(new Set(made).size, 5000);
+    assert.ok(newSequencedId(receivedAt) > made[4999], 'a clock that goes back keeps the order');
+    assert.ok(newSequencedId(receivedAt + 1000) > made[4999]);
   });
 
   it('accepts epoch milliseconds and numeric ids', () => {

@@ -219,4 +219,16 @@ describe(`the properties migration converts an existing database (real ${TEST_DA
     const converted = await db('companies').where({ tenant_id: tenantId, external_id: 'old-co' }).first('properties');
     assert.deepEqual([parseProperties(user.properties), parseProperties(converted.properties)], [{}, {}]);
   });
+
+  it('existing end users and companies get no property stamps, so their next update of each key applies; the stamps migration also goes down and up again', async () => {
+    const config = { directory: path.resolve(__dirname, '../migrations'), loadExtensions: ['.js'], tableName: 'knex_migrations', schemaName: schemaOf(db) };
+    const [, undone] = await db.migrate.down({ ...config, name: '20261201030000_property_stamps.js' });
+    assert.deepEqual(undone.map((file: string) => path.basename(file, '.js')), ['20261201030000_property_stamps']);
+    await db('end_users').insert({ tenant_id: tenantId, external_id: 'old-user', email: null, name: null, company_id: null, created_at: 1, updated_at: 1, properties: JSON.stringify({ plan: 'free' }) });
+    await migrateToLatest(db);
+    const user = await db('end_users').where({ tenant_id: tenantId, external_id: 'old-user' }).first('properties', 'property_stamps');
+    assert.deepEqual([parseProperties(user.properties), parseProperties(user.property_stamps)], [{ plan: 'free' }, {}]);
+    await writeBatch(db, [{ tenantId, receivedAt: 1, events: [{ kind: 'identify', action: '$identify', externalId: 'old-user', date: 1, count: 1, weight: 1, info: {}, insertId: 'after-migration', userProperties: { $set: { plan: 'pro' } } }] }]);
+    assert.deepEqual(parseProperties((await db('end_users').where({ tenant_id: tenantId, external_id: 'old-user' }).first('properties')).properties), { plan: 'pro' });
+  });
 });
