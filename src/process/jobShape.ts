@@ -17,6 +17,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 const isText = (value: unknown): value is string => typeof value === 'string' && value !== '';
 
+/** A delivery id as the receiver makes them: its order is the arrival order of property updates (arrivalStamp.ts), so a forged "zzz" must not outrank every real request for ever. */
+const DELIVERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 function recordProblem(record: unknown, job: IngestJob, deliveryId: string): string | undefined {
   if (!isObject(record)) return 'delivery.record: not an object';
   if (record.id !== deliveryId) return 'delivery.record.id: not the delivery\'s id';
@@ -37,6 +40,7 @@ export function envelopeProblem(job: IngestJob): string | undefined {
   if (job.delivery === undefined) return undefined;
   const delivery: unknown = job.delivery;
   if (!isObject(delivery) || !isText(delivery.id)) return 'delivery.id: missing';
+  if (!DELIVERY_ID.test(delivery.id)) return 'delivery.id: not a delivery id (a UUID in lower case)';
   if (!Array.isArray(delivery.indexes) || delivery.indexes.length !== job.events.length || !delivery.indexes.every((index) => Number.isSafeInteger(index) && index >= 0)) {
     return 'delivery.indexes: not one index per event';
   }
