@@ -50,7 +50,7 @@ export async function writeProperties(trx: Knex.Transaction, table: PropertiesTa
   if (rows.length === 0) return;
   const triples = JSON.stringify(rows.map(({ id, properties, stamps }) => [id, properties, stamps]));
   if (dialectOf(trx) === 'postgres') {
-    await trx.raw('UPDATE ?? AS t SET properties = given.value -> 1, property_stamps = given.value -> 2 FROM (SELECT value FROM jsonb_array_elements(?::jsonb)) AS given WHERE t.id = (given.value ->> 0)::int', [table, triples]);
+    await trx.raw('UPDATE ?? AS t SET properties = given.value -> 1, property_stamps = given.value -> 2 FROM (SELECT value FROM jsonb_array_elements(?::jsonb)) AS given WHERE t.id = (given.value ->> 0)::bigint', [table, triples]);
   } else {
     await trx.raw(
       "UPDATE ?? SET properties = given.properties, property_stamps = given.stamps FROM (SELECT value ->> 0 AS id, value -> '$[1]' AS properties, value -> '$[2]' AS stamps FROM json_each(?)) AS given WHERE ??.id = given.id",
