@@ -63,6 +63,17 @@ describe('Amplitude HTTP V2 API', () => {
     assert.equal(await countRows(db, 'activities', { tenant_id: tenant.id }), before, 'nothing of a refused request is stored');
   });
 
+  it('refuses an event whose user_properties or group_properties is not an object with 400 naming the field; null is absent', async () => {
+    const reply = await httpApi({ api_key: tenant.token, events: [
+      { event_type: '$identify', user_id: 'typo2', insert_id: 'typo2-1', user_properties: 'plan=Enterprise' },
+      { event_type: 'x', user_id: 'typo3', groups: { company: 'acme' }, group_properties: { company: 'Acme' } },
+      { event_type: 'x', user_id: 'typo4', user_properties: null, group_properties: null },
+    ] });
+    assert.equal(reply.status, 400);
+    assert.deepEqual(reply.body.events_with_invalid_fields, { user_properties: [0], 'group_properties.company': [1] });
+    assert.deepEqual(reply.body.rejected.map((entry: { error: string }) => entry.error), ['user_properties: must be an object, got a string', 'group_properties.company: must be an object, got a string']);
+  });
+
   it('device-only events: refused with the reason unless the tenant allows them, then stored on a device end user', async () => {
     const refused = await httpApi({ api_key: tenant.token, events: [{ event_type: 'x', device_id: 'device-abc' }] });
     assert.equal(refused.status, 400);

@@ -87,6 +87,25 @@ describe("Amplitude's Identify and Group Identify APIs", () => {
     await waitFor('refusals of the known tenant logged', async () => (await deliveries('identify')).filter((row) => row.status === 400).length >= 4);
   });
 
+  it('an identification whose user_properties is not an object is refused whole with 400 naming the field, not acknowledged and dropped', async () => {
+    const reply = await identify([{ user_id: 'typo-ok' }, { user_id: 'typo', user_properties: 'plan=Enterprise' }]);
+    assert.deepEqual([reply.status, reply.body.error, reply.body.events_with_invalid_fields], [400, 'Invalid field values on some events', { user_properties: [1] }]);
+    assert.match(reply.body.rejected[0].error, /^user_properties: must be an object, got a string$/);
+    // null stands for absent, as Amplitude's SDKs send it.
+    assert.deepEqual([(await identify({ user_id: 'typo-null', user_properties: null })).status], [200]);
+    await waitFor('the identification without properties applied', () => endUser('typo-null'));
+    assert.equal(await endUser('typo-ok'), undefined, 'a request with an invalid identification is refused whole');
+  });
+
+  it('an identification nested too deep is refused naming the identification, not an event', async () => {
+    let deep: Record<string, unknown> = { d: 1 };
+    for (let i = 0; i < 100; i++) deep = { d: deep };
+    const reply = await identify({ user_id: 'deep', user_properties: { $set: deep } });
+    assert.equal(reply.status, 400);
+    assert.deepEqual(reply.body.events_with_invalid_fields, { identification: [0] });
+    assert.match(reply.body.rejected[0].error, /^identification: is nested more than 64 levels deep$/);
+  });
+
   it("user properties of identifications are applied with Amplitude's operations, in order, end to end", async () => {
     const reply = await identify([
       { user_id: 'props-1', user_properties: { $set: { plan: 'Pro', role: 'admin' }, $add: { logins: 2 } } },

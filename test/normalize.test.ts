@@ -3,7 +3,7 @@ import { normalizeBody, BodyError } from '../src/normalize/normalizeBody';
 import { parseDate, parseEmail, parseInsertId, parseNumber } from '../src/normalize/fields';
 import { characterCount } from '../src/characterCount';
 import { DEFAULT_SETTINGS } from '../src/tenants/settings';
-import { newTimeOrderedId } from '../src/timeOrderedIds';
+import { newSequencedId, newTimeOrderedId } from '../src/timeOrderedIds';
 
 const receivedAt = Date.UTC(2026, 10, 29, 12, 0, 0);
 const options = (overrides: Partial<Parameters<typeof normalizeBody>[1]> = {}) => ({ bulk: false, maxEventBytes: 1024 * 1024, receivedAt, bodyBytes: 100, ...overrides });
@@ -34,6 +34,14 @@ describe('normalize: Planhat activities', () => {
     const later = newTimeOrderedId(receivedAt + 1);
     assert.equal(new Set(earlier).size, 1000);
     for (const id of earlier) assert.ok(id < later, `${id} sorts before ${later}`);
+  });
+
+  it('makes delivery ids that sort in the order they were made, within one millisecond too, and by time across milliseconds', () => {
+    const made = Array.from({ length: 5000 }, () => newSequencedId(receivedAt + 10));
+    assert.deepEqual([...made].sort(), made);
+    assert.equal(new Set(made).size, 5000);
+    assert.ok(newSequencedId(receivedAt) > made[4999], 'a clock that goes back keeps the order');
+    assert.ok(newSequencedId(receivedAt + 1000) > made[4999]);
   });
 
   it('accepts epoch milliseconds and numeric ids', () => {
@@ -189,6 +197,24 @@ describe('normalize: user and company properties', () => {
     const { events } = normalizeBody({ event_type: 'x', user_id: 'u', groups: { team: 't' }, group_properties: { team: { size: 3 } } }, options());
     assert.equal(events[0].companyProperties, undefined);
     assert.equal(events[0].userProperties, undefined);
+  });
+
+  it('refuses an Amplitude event (on the Planhat and webhook routes too) whose user_properties or group_properties is not an object, naming the field; null is absent', () => {
+    const { events, rejected } = normalizeBody(
+      [
+        { event_type: 'x', user_id: 'u', user_properties: 'plan=pro' },
+        { event_type: '$groupidentify', groups: { company: 'c' }, group_properties: 5 },
+        { event_type: 'x', user_id: 'u', groups: { company: 'c' }, group_properties: { company: ['c'] } },
+        { event_type: 'x', user_id: 'u', user_properties: null, group_properties: null },
+      ],
+      options(),
+    );
+    assert.deepEqual(rejected, [
+      { index: 0, error: 'user_properties: must be an object, got a string' },
+      { index: 1, error: 'group_properties: must be an object, got a number' },
+      { index: 2, error: 'group_properties.company: must be an object, got an array' },
+    ]);
+    assert.deepEqual([events.length, events[0].userProperties], [1, undefined]);
   });
 
   it('applies a user payload\'s user_properties (user forwarding) to its end user', () => {

@@ -128,7 +128,7 @@ describe('operations: admin API, delivery log, metrics and health (over HTTP)', 
     assert.equal(accepted.endpoint, 'analytics');
     assert.equal(accepted.accepted, 2);
     assert.equal(accepted.rejectedCount, 1);
-    assert.deepEqual(accepted.outcomes, { stored: 1, duplicate: 1, filtered: 0, identified: 0, failed: 0, pending: 0 });
+    assert.deepEqual(accepted.outcomes, { stored: 1, duplicate: 1, filtered: 0, identified: 0, failed: 0, pruned: 0, pending: 0 });
     const detail = await api(`/tenants/${tenant.id}/deliveries/${accepted.id}`);
     assert.deepEqual(detail.body.events.map((event: { index: number; insertId: string; outcome: string }) => [event.index, event.insertId, event.outcome]), [[0, 'dup-1', 'duplicate'], [2, 'new-1', 'stored']]);
     assert.deepEqual((await api(`/tenants/${tenant.id}/deliveries?status=400`)).body.data.map((delivery: { id: string }) => delivery.id), [refusal.id]);
@@ -249,7 +249,7 @@ describe('operations: the worker process\'s metrics, status and failed jobs (rea
     assert.match(retried.out, /"retried":1/);
     await waitFor('replayed events stored', async () => (await countRows(db, 'activities', { tenant_id: tenant.id })) === 2);
     const detail = await request(`${receiver.baseUrl}/api/v1/tenants/${tenant.id}/deliveries/${twoEventJob.deliveryId}`, { headers: admin });
-    assert.deepEqual(detail.body.outcomes, { stored: 2, duplicate: 0, filtered: 0, identified: 0, failed: 0, pending: 0 });
+    assert.deepEqual(detail.body.outcomes, { stored: 2, duplicate: 0, filtered: 0, identified: 0, failed: 0, pruned: 0, pending: 0 });
     const again = await cli('failed', 'retry', twoEventJob.id);
     assert.equal(again.code, 1, 'a job that is no longer failed is reported, not retried');
     assert.match(again.out, new RegExp(`"notFailed":\\["${twoEventJob.id}"\\]`));

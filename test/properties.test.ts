@@ -16,6 +16,9 @@ import { Db, schemaOf } from '../src/store/db';
 import { parseProperties, pruneAppliedUpdates } from '../src/store/properties';
 import { migrateToLatest } from '../src/store/migrate';
 import { changeTenantSettings } from '../src/tenants/tenantAccounts';
+import { writeBatch, BatchEntry } from '../src/process/writeBatch';
+import { newSequencedId } from '../src/timeOrderedIds';
+import type { ActivityEvent } from '../src/normalize/activityEvent';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const BROWSER_SDK = { library: 'amplitude-ts/2.11.1', platform: 'Web', os_name: 'Chrome', os_version: '131', device_model: 'Macintosh', language: 'en-US', ip: '$remote' };
@@ -78,7 +81,7 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
     const event = amplitudeExportEvent({ user_id: 'r', user_properties: { $add: { credits: 1 } } });
     await sendAmplitude([identify, event]);
     const again = await sendAmplitude([identify, event]);
-    assert.deepEqual(again.outcomes, { stored: 0, duplicate: 2, filtered: 0, identified: 0, failed: 0, pending: 0 });
+    assert.deepEqual(again.outcomes, { stored: 0, duplicate: 2, filtered: 0, identified: 0, failed: 0, pruned: 0, pending: 0 });
     assert.deepEqual(await propertiesOf('r'), { credits: 6 });
     // Past DELIVERY_RETENTION_DAYS the identify's insert id is forgotten, with its request in the delivery log.
     await pruneAppliedUpdates(db, Date.now() + 1);
@@ -95,7 +98,7 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
     ]);
     assert.deepEqual(await companyProperties('acme'), { name: 'Acme', tier: 'gold', seats: 10 });
     assert.deepEqual(await companyProperties('globex'), { name: 'Globex', tier: 'bronze' });
-    assert.deepEqual(delivery.outcomes, { stored: 0, duplicate: 0, filtered: 1, identified: 2, failed: 0, pending: 0 });
+    assert.deepEqual(delivery.outcomes, { stored: 0, duplicate: 0, filtered: 1, identified: 2, failed: 0, pruned: 0, pending: 0 });
     const ignored = (await deliveryEvents(delivery.id)).find((event) => event.insertId === 'g-3');
     assert.equal(ignored?.outcome, 'filtered');
     assert.match(ignored?.error, /company group type "company"/);
@@ -108,7 +111,7 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
       sdkEvent({ event_type: '$groupidentify', insert_id: 'n-1', groups: { company: 'nowhere' }, group_properties: { $set: { tier: 'gold' } } }),
       sdkEvent({ user_id: 'n', event_type: 'x', insert_id: 'n-2', groups: { company: 'nowhere' }, group_properties: { company: { tier: 'gold' } } }),
     ]);
-    assert.deepEqual(delivery.outcomes, { stored: 1, duplicate: 0, filtered: 1, identified: 0, failed: 0, pending: 0 });
+    assert.deepEqual(delivery.outcomes, { stored: 1, duplicate: 0, filtered: 1, identified: 0, failed: 0, pruned: 0, pending: 0 });
     const reasons = (await deliveryEvents(delivery.id)).map((event) => [event.outcome, event.error]);
     const why = 'group_properties: company nowhere does not exist and the tenant does not create companies (autoCreateCompanies=false); its properties were not applied';
     assert.deepEqual(reasons, [['filtered', why], ['stored', why]]);
@@ -121,7 +124,7 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
       sdkEvent({ user_id: 'l', event_type: 'Note Saved', insert_id: 'l-1', user_properties: { plan: 'enterprise', note: 'n'.repeat(1025) } }),
       sdkEvent({ user_id: 'l', event_type: '$identify', insert_id: 'l-2', user_properties: { $add: { plan: 1 } } }),
     ]);
-    assert.deepEqual(delivery.outcomes, { stored: 1, duplicate: 0, filtered: 0, identified: 1, failed: 0, pending: 0 });
+    assert.deepEqual(delivery.outcomes, { stored: 1, duplicate: 0, filtered: 0, identified: 1, failed: 0, pruned: 0, pending: 0 });
     const [stored, identified] = await deliveryEvents(delivery.id);
     assert.equal(stored.outcome, 'stored');
     assert.equal(stored.error, 'user_properties.note: a property value is at most 1024 characters; the update was not applied');
@@ -129,7 +132,7 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
     assert.deepEqual(await propertiesOf('l'), { plan: 'pro' });
     // PostgreSQL's jsonb and text take no U+0000: the update is refused by name, the activity stored, nothing fails.
     const zero = await sendAmplitude([sdkEvent({ user_id: 'l', event_type: 'Zero', insert_id: 'l-3', user_properties: { 'a\u0000b': 1, plan: 'x' } })]);
-    assert.deepEqual(zero.outcomes, { stored: 1, duplicate: 0, filtered: 0, identified: 0, failed: 0, pending: 0 });
+    assert.deepEqual(zero.outcomes, { stored: 1, duplicate: 0, filtered: 0, identified: 0, failed: 0, pruned: 0, pending: 0 });
     assert.equal((await deliveryEvents(zero.id))[0].error, 'user_properties.a\\u0000b: holds U+0000 or an unpaired surrogate, which cannot be stored; the update was not applied');
     assert.deepEqual(await propertiesOf('l'), { plan: 'pro' });
     assert.equal(await countRows(db, 'activities', { tenant_id: tenant.id, insert_id: 'l-1' }), 1);
@@ -164,6 +167,45 @@ describe(`user and company properties, through the daemon (real ${TEST_DATABASE_
   });
 });
 
+describe(`property updates that reach the database out of arrival order (real ${TEST_DATABASE_NAME})`, () => {
+  let db: Db;
+  let tenantId: number;
+  useStore((parts) => ({ db, tenantId } = parts));
+
+  /** One request's job: the receiver gives each request a delivery id, later requests later ones. */
+  const job = (...userProperties: Array<Record<string, unknown>>): BatchEntry => {
+    const id = newSequencedId();
+    const events: ActivityEvent[] = userProperties.map((update, index) => ({ kind: 'identify', action: '$identify', externalId: 'p', date: 1, count: 1, weight: 1, info: {}, insertId: `${id}-${index}`, userProperties: update }));
+    return { tenantId, receivedAt: Date.now(), events, delivery: { id, indexes: events.map((_, index) => index) } };
+  };
+  const properties = async () => parseProperties((await db('end_users').where({ tenant_id: tenantId, external_id: 'p' }).first('properties')).properties);
+
+  it('a batch applies its jobs\' updates in the order their requests arrived, not the order the jobs reached the writer', async () => {
+    const [first, second, third] = [job({ $set: { v: 1 }, $append: { trail: 1 } }), job({ $set: { v: 2 }, $append: { trail: 2 } }, { $append: { trail: 3 } }), job({ $append: { trail: 4 } })];
+    await writeBatch(db, [third, second, first]);
+    assert.deepEqual(await properties(), { v: 2, trail: [1, 2, 3, 4] });
+  });
+
+  it('an earlier request written after a later one changes no key the later one assigned ($set, $unset, $clearAll); its $add still counts once', async () => {
+    const [earlier, later] = [job({ $set: { plan: 'free', seats: 1, role: 'admin' }, $add: { logins: 1 } }), job({ $set: { plan: 'pro' }, $unset: { role: '-' } })];
+    await writeBatch(db, [later]);
+    await writeBatch(db, [earlier]);
+    assert.deepEqual(await properties(), { plan: 'pro', seats: 1, logins: 1 });
+    const [clearing, newest] = [job({ $clearAll: '-' }), job({ $set: { plan: 'enterprise' } })];
+    await writeBatch(db, [newest]);
+    await writeBatch(db, [clearing]);
+    await writeBatch(db, [earlier]);
+    assert.deepEqual(await properties(), { plan: 'enterprise' }, 'the $clearAll removed what came before it, not the later $set; the older request (a duplicate now) changes nothing');
+  });
+
+  it('jobs queued before delivery ids existed are ordered by their receivedAt', async () => {
+    const old = (receivedAt: number, v: number): BatchEntry => ({ tenantId, receivedAt, events: [{ kind: 'identify', action: '$identify', externalId: 'p', date: 1, count: 1, weight: 1, info: {}, insertId: `old-${v}`, userProperties: { $set: { v } } }] });
+    await writeBatch(db, [old(2000, 2)]);
+    await writeBatch(db, [old(1000, 1)]);
+    assert.deepEqual(await properties(), { v: 2 });
+  });
+});
+
 describe(`the properties migration converts an existing database (real ${TEST_DATABASE_NAME})`, () => {
   let db: Db;
   let tenantId: number;
@@ -180,5 +222,17 @@ describe(`the properties migration converts an existing database (real ${TEST_DA
     const user = await db('end_users').where({ tenant_id: tenantId, external_id: 'old-user' }).first('properties');
     const converted = await db('companies').where({ tenant_id: tenantId, external_id: 'old-co' }).first('properties');
     assert.deepEqual([parseProperties(user.properties), parseProperties(converted.properties)], [{}, {}]);
+  });
+
+  it('existing end users and companies get no property stamps, so their next update of each key applies; the stamps migration also goes down and up again', async () => {
+    const config = { directory: path.resolve(__dirname, '../migrations'), loadExtensions: ['.js'], tableName: 'knex_migrations', schemaName: schemaOf(db) };
+    const [, undone] = await db.migrate.down({ ...config, name: '20261201030000_property_stamps.js' });
+    assert.deepEqual(undone.map((file: string) => path.basename(file, '.js')), ['20261201030000_property_stamps']);
+    await db('end_users').insert({ tenant_id: tenantId, external_id: 'old-user', email: null, name: null, company_id: null, created_at: 1, updated_at: 1, properties: JSON.stringify({ plan: 'free' }) });
+    await migrateToLatest(db);
+    const user = await db('end_users').where({ tenant_id: tenantId, external_id: 'old-user' }).first('properties', 'property_stamps');
+    assert.deepEqual([parseProperties(user.properties), parseProperties(user.property_stamps)], [{ plan: 'free' }, {}]);
+    await writeBatch(db, [{ tenantId, receivedAt: 1, events: [{ kind: 'identify', action: '$identify', externalId: 'old-user', date: 1, count: 1, weight: 1, info: {}, insertId: 'after-migration', userProperties: { $set: { plan: 'pro' } } }] }]);
+    assert.deepEqual(parseProperties((await db('end_users').where({ tenant_id: tenantId, external_id: 'old-user' }).first('properties')).properties), { plan: 'pro' });
   });
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { applyUpdate, MAX_PROPERTIES_BYTES, MAX_PROPERTY_VALUE_CHARACTERS, Properties } from '../src/identity/propertyOperations';
+import type { PropertyStamps } from '../src/store/properties';
 
 const apply = (current: Properties, update: Properties) => {
   const result = applyUpdate(current, update);
@@ -194,5 +195,38 @@ describe('property operations: against an independent model (fast-check)', () =>
       const once = apply(current, { [operation]: argument });
       assert.deepEqual(apply(once, { [operation]: argument }), once);
     }));
+  });
+});
+
+describe('property operations: assignments under arrival stamps', () => {
+  const stamp = (n: number) => `s${String(n).padStart(3, '0')}`;
+  const applyStamped = (start: Properties, updates: Array<[number, Properties]>) => {
+    let state = { properties: start, stamps: { keys: {} } as PropertyStamps };
+    for (const [n, u] of updates) {
+      const result = applyUpdate(state.properties, u, '', { stamp: stamp(n), stamps: state.stamps });
+      state = { properties: result.properties, stamps: result.stamps };
+    }
+    return state.properties;
+  };
+  const assignment = fc.record({ $set: fc.dictionary(key, value, { maxKeys: 3 }), $unset: fc.dictionary(key, fc.constant('-'), { maxKeys: 2 }), $clearAll: fc.constant('-') }, { requiredKeys: [] });
+
+  it('$set, plain keys, $unset and $clearAll applied in any order end as applied in arrival order: the last received assignment of each key wins', () => {
+    fc.assert(fc.property(properties, fc.array(assignment, { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 6 }), (start, updates, shuffle) => {
+      const received = updates.map((u, n): [number, Properties] => [n, u]);
+      const applied = [...received];
+      shuffle.forEach((to, from) => {
+        if (from >= applied.length) return;
+        const at = to % applied.length;
+        [applied[from], applied[at]] = [applied[at], applied[from]];
+      });
+      assert.deepEqual(applyStamped(start, applied), applyStamped(start, received));
+    }), { numRuns: 1000 });
+  });
+
+  it('an older $set, $unset, $setOnce or $clearAll than a key\'s last assignment changes nothing; accumulating operations apply whatever their stamp', () => {
+    assert.deepEqual(applyStamped({}, [[2, { $set: { plan: 'pro' } }], [1, { $set: { plan: 'free' } }]]), { plan: 'pro' });
+    assert.deepEqual(applyStamped({ plan: 'free' }, [[2, { $unset: { plan: '-' } }], [1, { plan: 'trial', $setOnce: { plan: 'x' } }]]), {});
+    assert.deepEqual(applyStamped({ plan: 'free', seats: 1 }, [[3, { $set: { plan: 'pro' } }], [2, { $clearAll: '-' }], [1, { $set: { seats: 9 } }]]), { plan: 'pro' });
+    assert.deepEqual(applyStamped({}, [[2, { $clearAll: '-' }], [1, { $add: { logins: 1 }, $append: { seen: 'a' } }]]), { logins: 1, seen: ['a'] });
   });
 });

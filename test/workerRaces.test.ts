@@ -1,8 +1,8 @@
 /** Several PostgreSQL worker processes writing overlapping events at once end as some serial order of their jobs would, without deadlocks. */
 import assert from 'node:assert/strict';
-import { waitFor, countRows, onlyOn, TestEnv } from './support/testEnv';
+import { waitFor, countRows, onlyOn, TestEnv, ADMIN_TOKEN } from './support/testEnv';
 import { newTenant, spawnActivityd, ensureStopped, ChildDaemon, InProcessDaemon } from './support/daemon';
-import { post } from './support/http';
+import { post, request } from './support/http';
 import { Db } from '../src/store/db';
 import { openIngestQueue } from '../src/queue/ingestQueue';
 import { connectRedis } from '../src/queue/redis';
@@ -167,5 +167,36 @@ describe('worker races: three PostgreSQL worker processes on overlapping events'
     const counts = await db('filtered_actions').where({ tenant_id: tenant.id }).orderBy('action').select('action', 'count');
     assert.deepEqual(counts.map((row: { action: string; count: string | number }) => [row.action, Number(row.count)]), noise.map((action) => [action, 600]));
     assert.equal(retries, 0, 'no job was retried (a deadlock spends one of its attempts)');
+  });
+});
+
+describe('property assignments with two PostgreSQL worker processes: the last received wins', function () {
+  this.timeout(180000);
+  let env: TestEnv;
+  let db: Db;
+  let receiver: InProcessDaemon;
+  let workers: ChildDaemon[];
+  useDaemon({ worker: false }, (parts) => ({ env, db, daemon: receiver, children: workers } = parts));
+
+  it('300 identify requests answered one by one: the last $set wins, and every $append is kept once', async function () {
+    onlyOn(this, 'postgres', ONLY_POSTGRES);
+    workers.push(...[0, 1].map(() => spawnActivityd(['worker'], { ...env.env, LOG_LEVEL: 'info' })));
+    await Promise.all(workers.map((worker) => worker.waitForOutput(CONSUMING)));
+    const tenant = await newTenant(db);
+    await waitFor('the tenant known', async () => ((await post(`${receiver.baseUrl}/2/httpapi`, { api_key: tenant.token, events: [{ user_id: 'warm', event_type: '$identify' }] })).status === 200 ? true : undefined), 10000);
+    const sends = 300;
+    for (let i = 0; i < sends; i++) {
+      const body = new URLSearchParams({ api_key: tenant.token, identification: JSON.stringify({ user_id: 'ordered', user_properties: { $set: { last: i }, $append: { trail: i } } }) }).toString();
+      const answer = await request(`${receiver.baseUrl}/identify`, { method: 'POST', raw: body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      assert.equal(answer.status, 200, answer.text);
+    }
+    const properties = await waitFor('every update applied', async () => {
+      const page = await request(`${receiver.baseUrl}/api/v1/tenants/${tenant.id}/endusers?externalId=ordered`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const now = (page.body.data as Array<Record<string, any>>)[0]?.properties;
+      return now?.trail?.length === sends ? now : undefined;
+    }, 60000, 200);
+    assert.equal(properties.last, sends - 1, 'the last $set received is the value kept, whichever worker committed last (docs/events.md, Arrival order)');
+    // Accumulating operations apply once each in the order they are committed: jobs of two workers may interleave.
+    assert.deepEqual([...(properties.trail as number[])].sort((a, b) => a - b), Array.from({ length: sends }, (_, i) => i));
   });
 });

@@ -89,7 +89,7 @@ export const CompanyPage = Page(Strict({ id: Id, externalId: Type.String(), name
 export const OwnedPage = Page(Strict({ id: Id, externalId: Type.String(), name: Nullable(Type.String()), companyExternalId: Nullable(Type.String()) }));
 export const FilteredActions = Strict({ data: Type.Array(Strict({ action: Type.String(), count: Count, lastSeenAt: Nullable(IsoTime()) })) });
 
-const OUTCOME_NAMES = ['stored', 'duplicate', 'filtered', 'identified', 'failed', 'pending'] as const;
+const OUTCOME_NAMES = ['stored', 'duplicate', 'filtered', 'identified', 'failed', 'pruned', 'pending'] as const;
 const Delivery = {
   id: Type.String(),
   receivedAt: IsoTime(),

@@ -1,5 +1,5 @@
 /** What the delivery log keeps of one ingest request: who sent what, and what activityd answered. */
-import { newTimeOrderedId } from '../timeOrderedIds';
+import { newSequencedId } from '../timeOrderedIds';
 import type { Rejection } from '../normalize/normalizeBody';
 import { firstRejections } from './rejectionList';
 
@@ -33,7 +33,7 @@ export interface DeliveryStart {
 export const MAX_USER_AGENT_CHARS = 500;
 
 export function startDelivery(endpoint: Endpoint, userAgent: string | undefined, receivedAt: number): DeliveryStart {
-  return { id: newTimeOrderedId(receivedAt), endpoint, userAgent: userAgent ? userAgent.slice(0, MAX_USER_AGENT_CHARS) : null, receivedAt };
+  return { id: newSequencedId(receivedAt), endpoint, userAgent: userAgent ? userAgent.slice(0, MAX_USER_AGENT_CHARS) : null, receivedAt };
 }
 
 export function finishDelivery(start: DeliveryStart, tenantId: number, status: number, accepted: number, rejected: Rejection[]): DeliveryRecord {

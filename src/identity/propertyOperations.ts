@@ -7,9 +7,16 @@
  *
  * Plain keys are $set. Within one update the operations apply in the order Amplitude's SDKs apply them: $clearAll,
  * $unset, $set, $setOnce, $add, $append, $prepend, $preInsert, $postInsert, $remove.
+ *
+ * Updates can reach the database out of arrival order (several workers, or jobs of one worker committed in another
+ * order), so with an arrival stamp the assignments ($set, plain keys, $unset, $setOnce, $clearAll) keep the stamp of
+ * the last one per key (and of the last $clearAll): an assignment older than that changes nothing, and the last one
+ * received wins whatever the order of applying. Accumulating operations ($add and the list ones) apply once each,
+ * in the order they are applied.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { longerThan } from '../characterCount';
+import type { PropertyStamps } from '../store/properties';
 
 export const OPERATIONS = ['$clearAll', '$unset', '$set', '$setOnce', '$add', '$append', '$prepend', '$preInsert', '$postInsert', '$remove'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -24,6 +31,8 @@ export type Properties = Record<string, unknown>;
 export interface UpdateResult {
   /** The properties after the update; the ones before when it was refused. */
   properties: Properties;
+  /** The stamps after the update (the ones given when it was refused); empty without a stamp. */
+  stamps: PropertyStamps;
   /** Why the whole update was refused (a limit): nothing of it applied. */
   refused?: string;
   /** Operations skipped as Amplitude skips them (an $add to a text, an operation that is not an object), each named. */
@@ -66,12 +75,55 @@ function stepsOf(update: Properties, prefix: string, skipped: string[]): Array<[
   return steps;
 }
 
-function applyOne(properties: Map<string, unknown>, operation: Operation, key: string, value: unknown, skip: (reason: string) => void): void {
+const ASSIGNMENTS: readonly Operation[] = ['$clearAll', '$unset', '$set', '$setOnce'];
+
+/** The stamps an update is applied under, if it has one: assignments older than the key's last one are skipped. */
+class Stamping {
+  readonly keys: Map<string, string>;
+  cleared?: string;
+  constructor(
+    given: PropertyStamps,
+    readonly stamp: string | undefined,
+  ) {
+    this.keys = new Map(Object.entries(given.keys));
+    this.cleared = given.cleared;
+  }
+
+  /** Whether this operation is an assignment that a later-received one already decided. */
+  stale(operation: Operation, key: string): boolean {
+    if (this.stamp === undefined || !ASSIGNMENTS.includes(operation)) return false;
+    const assigned = operation === '$clearAll' ? undefined : this.keys.get(key);
+    return [assigned, this.cleared].some((last) => last !== undefined && (this.stamp as string) < last);
+  }
+
+  /** Whether a $clearAll applied now leaves this key: it was assigned after the $clearAll was received. */
+  spares(key: string): boolean {
+    const last = this.keys.get(key);
+    return this.stamp !== undefined && last !== undefined && last > this.stamp;
+  }
+
+  /** After an assignment applied: its stamp kept; a $clearAll's replaces the stamps it covers. */
+  assigned(operation: Operation, key: string): void {
+    if (this.stamp === undefined || !ASSIGNMENTS.includes(operation)) return;
+    if (operation !== '$clearAll') {
+      this.keys.set(key, this.stamp);
+      return;
+    }
+    this.cleared = this.stamp;
+    for (const [name, stamp] of this.keys) if (stamp <= this.stamp) this.keys.delete(name);
+  }
+
+  result(): PropertyStamps {
+    return { keys: Object.fromEntries(this.keys), ...(this.cleared !== undefined && { cleared: this.cleared }) };
+  }
+}
+
+function applyOne(properties: Map<string, unknown>, operation: Operation, key: string, value: unknown, skip: (reason: string) => void, spares: (key: string) => boolean): void {
   const current = properties.get(key);
   const has = properties.has(key);
   switch (operation) {
     case '$clearAll':
-      properties.clear();
+      for (const name of [...properties.keys()]) if (!spares(name)) properties.delete(name);
       return;
     case '$unset':
       properties.delete(key);
@@ -146,27 +198,32 @@ function valueProblem(value: unknown, path: string): string | undefined {
 
 /**
  * Applies one update. `prefix` names where it came from in skip notes and refusals ("user_properties."). A result
- * over a limit refuses the whole update: the properties stay as they were, and `refused` says why.
+ * over a limit refuses the whole update: the properties stay as they were, and `refused` says why. With `arrival`
+ * (the update's stamp and the stored stamps), an assignment older than the key's last one changes nothing.
  */
-export function applyUpdate(current: Properties, update: Properties, prefix = ''): UpdateResult {
+export function applyUpdate(current: Properties, update: Properties, prefix = '', arrival?: { stamp: string; stamps: PropertyStamps }): UpdateResult {
   const skipped: string[] = [];
   const properties = new Map(Object.entries(current));
+  const stamping = new Stamping(arrival?.stamps ?? { keys: {} }, arrival?.stamp);
   const changed = new Set<string>();
   for (const [operation, key, value] of stepsOf(update, prefix, skipped)) {
-    applyOne(properties, operation, key, value, (reason) => skipped.push(`${prefix}${operation}.${shown(key)}: ${reason}`));
+    if (stamping.stale(operation, key)) continue;
+    applyOne(properties, operation, key, value, (reason) => skipped.push(`${prefix}${operation}.${shown(key)}: ${reason}`), (name) => stamping.spares(name));
+    stamping.assigned(operation, key);
     if (operation !== '$clearAll') changed.add(key);
   }
+  const given = arrival?.stamps ?? { keys: {} };
   // fromEntries makes own properties: a key like "__proto__" stays a property, not the object's prototype.
   const next = Object.fromEntries(properties);
   for (const key of changed) {
     if (!properties.has(key)) continue;
     const problem = textProblem(key, false);
     const refusal = problem === undefined ? valueProblem(properties.get(key), shown(key)) : `${shown(key)}: ${problem}`;
-    if (refusal !== undefined) return { properties: current, skipped, refused: `${prefix}${refusal}; the update was not applied` };
+    if (refusal !== undefined) return { properties: current, stamps: given, skipped, refused: `${prefix}${refusal}; the update was not applied` };
   }
   const bytes = Buffer.byteLength(JSON.stringify(next));
   if (bytes > MAX_PROPERTIES_BYTES) {
-    return { properties: current, skipped, refused: `${prefix.replace(/\.$/, '') || 'properties'}: the properties would be ${bytes} bytes of JSON, over the limit of ${MAX_PROPERTIES_BYTES}; the update was not applied` };
+    return { properties: current, stamps: given, skipped, refused: `${prefix.replace(/\.$/, '') || 'properties'}: the properties would be ${bytes} bytes of JSON, over the limit of ${MAX_PROPERTIES_BYTES}; the update was not applied` };
   }
-  return { properties: next, skipped };
+  return { properties: next, stamps: stamping.result(), skipped };
 }

@@ -9,7 +9,8 @@
  * the company group, travel with the event for its end user and company (and stay in info too).
  */
 import { EventFields } from './eventFields';
-import { isPlainObject, isPresent, omitKeys, parseIdentifier } from './fields';
+import { describe, isPlainObject, isPresent, omitKeys, parseIdentifier } from './fields';
+import { FieldError } from './activityEvent';
 import type { TenantSettings } from '../tenants/settings';
 
 const CONSUMED_KEYS = new Set([
@@ -100,9 +101,23 @@ function groupCompany(raw: Record<string, unknown>, groupType: string, groupIden
 
 const NO_ONE = { field: 'user_id', value: undefined };
 
+/**
+ * Properties the sender gave: an object, or absent (null too). Anything else is refused by name rather than dropped
+ * without a word: the update it was meant to be would be lost.
+ */
+function givenProperties(field: string, value: unknown): Record<string, unknown> | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value)) throw new FieldError(field, `must be an object, got ${describe(value)}`);
+  return value;
+}
+
 export function amplitudeFields(raw: Record<string, unknown>, settings: TenantSettings): EventFields {
   const { mappings } = settings;
   const groupIdentify = raw.event_type === GROUP_IDENTIFY_ACTION;
+  const userProperties = givenProperties('user_properties', raw.user_properties);
+  const groupProperties = givenProperties('group_properties', raw.group_properties);
+  const groupType = settings.companyGroupType;
+  if (!groupIdentify && groupProperties !== undefined && Object.hasOwn(groupProperties, groupType)) givenProperties(`group_properties.${groupType}`, groupProperties[groupType]);
   const explicitCompany = pick(raw, 'companyExternalId', mappings.companyExternalId);
   const company: GroupCompany = isPresent(explicitCompany.value) ? explicitCompany : groupCompany(raw, settings.companyGroupType, groupIdentify);
   let externalId = pick(raw, 'externalId', mappings.externalId);
@@ -120,7 +135,7 @@ export function amplitudeFields(raw: Record<string, unknown>, settings: TenantSe
     companyExternalId: { field: company.field, value: company.value },
     companyName: { field: groupIdentify ? 'group_properties.name' : `group_properties.${settings.companyGroupType}.name`, value: company.name },
     // A group identify's group_properties are its company's, also when a top-level companyExternalId names it.
-    companyProperties: groupIdentify && isPlainObject(raw.group_properties) ? raw.group_properties : company.properties,
+    companyProperties: groupIdentify && groupProperties !== undefined ? groupProperties : company.properties,
   };
   if (groupIdentify) {
     // About the company alone: the person who sent it is not looked up, created or changed.
@@ -138,7 +153,7 @@ export function amplitudeFields(raw: Record<string, unknown>, settings: TenantSe
     email: pick(raw, 'email', mappings.email),
     name: pick(raw, 'name', mappings.name),
     ...companyFields,
-    userProperties: isPlainObject(raw.user_properties) ? raw.user_properties : undefined,
+    userProperties,
     assetExternalId: pick(raw, 'assetExternalId', mappings.assetExternalId),
     projectExternalId: pick(raw, 'projectExternalId', mappings.projectExternalId),
     action: { field: 'event_type', value: identify ? IDENTIFY_ACTION : raw.event_type },

@@ -7,7 +7,7 @@
 import { FieldError } from './activityEvent';
 import { GROUP_IDENTIFY_ACTION, IDENTIFY_ACTION } from './amplitude';
 import { BodyError, normalizeBody, NormalizeOptions, NormalizedBody, Rejection } from './normalizeBody';
-import { describe, isPlainObject, isPresent } from './fields';
+import { describe, isPlainObject, isPresent, MAX_EVENT_DEPTH, nestedDeeperThan } from './fields';
 import { DEFAULT_SETTINGS } from '../tenants/settings';
 
 export type IdentifyApi = 'identify' | 'groupidentify';
@@ -65,6 +65,8 @@ export function normalizeIdentifications(api: IdentifyApi, identification: unkno
   items.forEach((item, index) => {
     try {
       if (!isPlainObject(item)) throw new FieldError('identification', `must be an object, got ${describe(item)}`);
+      // Checked here, so the refusal names the identification rather than the event normalizeBody would make of it.
+      if (nestedDeeperThan(item, MAX_EVENT_DEPTH)) throw new FieldError('identification', `is nested more than ${MAX_EVENT_DEPTH} levels deep`);
       const made = api === 'identify' ? identifyItem(item) : groupItem(item, companyGroupType);
       if ('ignored' in made) ignored.push({ index, error: made.ignored });
       else kept.push({ index, raw: made.raw });

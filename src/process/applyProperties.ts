@@ -1,7 +1,7 @@
 /**
  * A batch's property updates, applied: the rows they touch read once behind row locks, each update applied in the
- * order its event was received (identity/propertyOperations.ts), and the rows that changed written back, one
- * statement per table. An update over a limit, or an operation Amplitude would skip, leaves a note for its event's
+ * order its event was received (identity/propertyOperations.ts) under its arrival stamp, and the rows that changed
+ * written back with their stamps, one statement per table. An update over a limit, or an operation Amplitude would skip, leaves a note for its event's
  * delivery log entry.
  */
 import type { Knex } from 'knex';
@@ -17,6 +17,8 @@ export interface PropertyUpdate {
   prefix: string;
   /** The event's notes, which this adds to. */
   notes: string[];
+  /** The event's arrival stamp (process/arrivalStamp.ts): an assignment older than a key's last one changes nothing. */
+  stamp: string;
 }
 
 /** `updates` in arrival order. */
@@ -26,13 +28,14 @@ export async function applyPropertyUpdates(trx: Knex.Transaction, updates: Prope
     if (mine.length === 0) continue;
     const stored = await lockedProperties(trx, table, [...new Set(mine.map((update) => update.id))]);
     const current = new Map(stored);
-    for (const { id, update, prefix, notes } of mine) {
-      const result = applyUpdate(current.get(id) ?? {}, update, prefix);
+    for (const { id, update, prefix, notes, stamp } of mine) {
+      const before = current.get(id) ?? { properties: {}, stamps: { keys: {} } };
+      const result = applyUpdate(before.properties, update, prefix, { stamp, stamps: before.stamps });
       notes.push(...result.skipped, ...(result.refused === undefined ? [] : [result.refused]));
-      current.set(id, result.properties);
+      current.set(id, { properties: result.properties, stamps: result.stamps });
     }
-    // Amplitude sends all of a user's properties with every event: most updates change nothing, and write nothing.
-    const changed = [...current].filter(([id, properties]) => !isDeepStrictEqual(properties, stored.get(id) ?? {}));
-    await writeProperties(trx, table, changed.map(([id, properties]) => ({ id, properties })));
+    // An update that changes no value still moves its keys' stamps, so it is written too.
+    const changed = [...current].filter(([id, now]) => !isDeepStrictEqual(now, stored.get(id)));
+    await writeProperties(trx, table, changed.map(([id, now]) => ({ id, ...now })));
   }
 }

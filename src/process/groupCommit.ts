@@ -31,9 +31,12 @@ export interface GroupCommitOptions {
    * for a hundred (its fsync). A lone job at an idle worker is still written at once.
    */
   gatherMs?: number;
+  /** ACTIVITY_RETENTION_DAYS: events dated before it are not stored. */
+  activityRetentionDays?: number;
 }
 
-export function createGroupCommitter(db: Db, { maxEvents, gatherMs = 5 }: GroupCommitOptions): GroupCommitter {
+export function createGroupCommitter(db: Db, { maxEvents, gatherMs = 5, activityRetentionDays = 0 }: GroupCommitOptions): GroupCommitter {
+  const options = { activityRetentionDays };
   const waiting: Waiting[] = [];
   let writing = false;
   let gathering: { jobs: number; done: () => void } | undefined;
@@ -63,7 +66,7 @@ export function createGroupCommitter(db: Db, { maxEvents, gatherMs = 5 }: GroupC
 
   async function commit(batch: Waiting[]): Promise<void> {
     try {
-      const outcomes = await writeBatch(db, batch.flatMap((item) => item.entries));
+      const outcomes = await writeBatch(db, batch.flatMap((item) => item.entries), options);
       let next = 0;
       for (const item of batch) {
         item.resolve(outcomes.slice(next, next + item.entries.length));
@@ -77,7 +80,7 @@ export function createGroupCommitter(db: Db, { maxEvents, gatherMs = 5 }: GroupC
       // A permanent failure may belong to one job only: write each alone so the others are not failed with it.
       for (const item of batch) {
         try {
-          item.resolve(await writeBatch(db, item.entries));
+          item.resolve(await writeBatch(db, item.entries, options));
         } catch (singleError) {
           item.reject(singleError);
         }

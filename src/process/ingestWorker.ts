@@ -43,11 +43,11 @@ export interface IngestWorker {
   close(timeoutMs: number): Promise<void>;
 }
 
-type WorkerConfig = Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX' | 'WORKER_CONCURRENCY' | 'BATCH_MAX_EVENTS' | 'JOB_LOCK_MS' | 'STALLED_CHECK_MS' | 'JOB_MAX_STALLED' | 'JOB_ENCRYPTION_KEY' | 'ENQUEUE_TIMEOUT_MS'>;
+type WorkerConfig = Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX' | 'WORKER_CONCURRENCY' | 'BATCH_MAX_EVENTS' | 'JOB_LOCK_MS' | 'STALLED_CHECK_MS' | 'JOB_MAX_STALLED' | 'JOB_ENCRYPTION_KEY' | 'ENQUEUE_TIMEOUT_MS' | 'ACTIVITY_RETENTION_DAYS'>;
 
 export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logger, registry: Registry, deliveries: DeliveryOutbox): Promise<IngestWorker> {
   const metrics = createWorkerMetrics(registry);
-  const committer = createGroupCommitter(db, { maxEvents: config.BATCH_MAX_EVENTS });
+  const committer = createGroupCommitter(db, { maxEvents: config.BATCH_MAX_EVENTS, activityRetentionDays: config.ACTIVITY_RETENTION_DAYS });
   const connection = connectRedis(config.REDIS_URL, 'worker');
   const tenantExists = createTenantCheck(db);
   const prefix = queuePrefix(config);

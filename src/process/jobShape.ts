@@ -17,6 +17,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 const isText = (value: unknown): value is string => typeof value === 'string' && value !== '';
 
+/** A delivery id as the receiver makes them: its order is the arrival order of property updates (arrivalStamp.ts), so a forged "zzz" must not outrank every real request for ever. */
+const DELIVERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 function recordProblem(record: unknown, tenantId: number, deliveryId: string, at: string): string | undefined {
   if (!isObject(record)) return `${at}.record: not an object`;
   if (record.id !== deliveryId) return `${at}.record.id: not the delivery's id`;
@@ -35,6 +38,7 @@ function partProblem(events: unknown, delivery: unknown, tenantId: number, at: s
   if (!Array.isArray(events) || events.length === 0) return `${eventsAt}: not a list of events`;
   if (delivery === undefined && at === '') return undefined;
   if (!isObject(delivery) || !isText(delivery.id)) return `${deliveryAt}.id: missing`;
+  if (!DELIVERY_ID.test(delivery.id)) return `${deliveryAt}.id: not a delivery id (a UUID in lower case)`;
   if (!Array.isArray(delivery.indexes) || delivery.indexes.length !== events.length || !delivery.indexes.every((index) => Number.isSafeInteger(index) && index >= 0)) {
     return `${deliveryAt}.indexes: not one index per event`;
   }

@@ -13,6 +13,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Often enough that a pass has a few minutes' worth to delete, so it stays short. */
 const PRUNE_EVERY_MS = 5 * 60 * 1000;
 
+/** Events dated before this are past ACTIVITY_RETENTION_DAYS (`days` > 0): the next pass would prune their activities. */
+export function activityCutoff(days: number, now: number): number | undefined {
+  return days > 0 ? now - days * DAY_MS : undefined;
+}
+
 export interface RetentionDays {
   deliveries: number;
   /** 0: activities are kept for ever. */
@@ -35,7 +40,7 @@ export function startRetention(db: Db, days: RetentionDays, log: Logger): Retent
     // Identify events are recognized as redelivered for as long as the log keeps their requests.
     await pruneAppliedUpdates(db, Date.now() - days.deliveries * DAY_MS, stopped);
     if (days.activities === 0) return;
-    const activities = await pruneActivities(db, Date.now() - days.activities * DAY_MS, stopped);
+    const activities = await pruneActivities(db, activityCutoff(days.activities, Date.now()) as number, stopped);
     if (activities > 0) log.info({ removed: activities, retentionDays: days.activities }, 'pruned activities past ACTIVITY_RETENTION_DAYS');
   };
   // A pass that fails (the database away) is logged and tried again at the next one.

@@ -21,6 +21,8 @@ import { compareText } from '../compareText';
 import { resolveEndUser } from './resolveEndUser';
 import { applyPropertyUpdates, PropertyUpdate } from './applyProperties';
 import { appliedInsertIds, rememberApplied } from '../store/properties';
+import { Arrival, arrivalOf } from './arrivalStamp';
+import { activityCutoff } from './retention';
 import { clearFailedOutcomes, EventOutcomeRow, insertDeliveryRecords, recordEventOutcomes } from '../store/deliveryWrites';
 import type { JobDelivery } from '../deliveries/deliveryRecord';
 
@@ -33,9 +35,14 @@ export interface BatchEntry {
   retried?: boolean;
 }
 
+export interface WriteOptions {
+  /** ACTIVITY_RETENTION_DAYS (0: kept for ever). */
+  activityRetentionDays?: number;
+}
+
 /**
  * stored: a new activity; duplicate: its insertId was stored (or, for an identify, applied) before; filtered: dropped
- * by the tenant's action filter, or a group identify of no company; identified: an identify event applied to the end
+ * by the tenant's action filter, dated before ACTIVITY_RETENTION_DAYS, or a group identify of no company; identified: an identify event applied to the end
  * user, or a group identify to the company.
  */
 export type EventOutcome = 'stored' | 'duplicate' | 'filtered' | 'identified';
@@ -46,32 +53,31 @@ interface PendingEvent {
   receivedAt: number;
   event: ActivityEvent;
   delivery?: { id: string; index: number };
+  /** The request it came in and its stamp, which sorts in the order the receivers took the events in. */
+  arrival: Arrival;
   /** What the delivery log says of the event beside its outcome: a property update refused or partly skipped. */
   notes: string[];
 }
 
-export async function writeBatch(db: Db, entries: BatchEntry[]): Promise<EventOutcome[][]> {
+export async function writeBatch(db: Db, entries: BatchEntry[], options: WriteOptions = {}): Promise<EventOutcome[][]> {
   const outcomes: EventOutcome[][] = entries.map((entry) => new Array(entry.events.length));
   const byTenant = new Map<number, PendingEvent[]>();
   const notes: string[][][] = entries.map((entry) => entry.events.map(() => []));
   entries.forEach((entry, entryIndex) => {
     const pending = byTenant.get(entry.tenantId) ?? [];
-    entry.events.forEach((event, eventIndex) =>
-      pending.push({
-        entryIndex,
-        eventIndex,
-        receivedAt: entry.receivedAt,
-        event,
-        delivery: entry.delivery && { id: entry.delivery.id, index: entry.delivery.indexes[eventIndex] },
-        notes: notes[entryIndex][eventIndex],
-      }),
-    );
+    entry.events.forEach((event, eventIndex) => {
+      const delivery = entry.delivery && { id: entry.delivery.id, index: entry.delivery.indexes[eventIndex] };
+      pending.push({ entryIndex, eventIndex, receivedAt: entry.receivedAt, event, delivery, arrival: arrivalOf(entry.receivedAt, delivery, eventIndex), notes: notes[entryIndex][eventIndex] });
+    });
     byTenant.set(entry.tenantId, pending);
   });
+  // Jobs reach the group committer in the order their processing got there, not the order they were queued: the
+  // batch is written in arrival order, by request, then in each job's order.
+  for (const pending of byTenant.values()) pending.sort((a, b) => compareText(a.arrival.request, b.arrival.request) || a.entryIndex - b.entryIndex || a.eventIndex - b.eventIndex);
   await db.transaction(async (trx) => {
     await takeWriteLock(trx);
     for (const tenantId of [...byTenant.keys()].sort((a, b) => a - b)) {
-      await writeTenantEvents(trx, tenantId, byTenant.get(tenantId) as PendingEvent[], outcomes);
+      await writeTenantEvents(trx, tenantId, byTenant.get(tenantId) as PendingEvent[], outcomes, options);
     }
     await recordDeliveries(trx, entries, outcomes, notes);
   });
@@ -107,13 +113,19 @@ function noteText(notes: string[]): string {
  * One tenant's events, with the result of writing them one at a time in arrival order: its locks first (records,
  * then domains), then the insert ids already taken, people, companies and activities, and the filter's counters last.
  */
-async function writeTenantEvents(trx: Knex.Transaction, tenantId: number, pending: PendingEvent[], outcomes: EventOutcome[][]): Promise<void> {
+async function writeTenantEvents(trx: Knex.Transaction, tenantId: number, pending: PendingEvent[], outcomes: EventOutcome[][], options: WriteOptions): Promise<void> {
   const settings = await tenantSettings(trx, tenantId);
   const now = Date.now();
+  const cutoff = activityCutoff(options.activityRetentionDays ?? 0, now);
   const kept: PendingEvent[] = [];
   const filtered = new Map<string, number>();
   for (const item of pending) {
-    if (item.event.kind === undefined && !settings.keepsAction(item.event.action)) {
+    if (item.event.kind === undefined && cutoff !== undefined && item.event.date < cutoff) {
+      // Its activity would go at the next retention pass, and its insert id with it: a redelivery after that would be
+      // stored, and its operations applied, again. Not storing it at all keeps one rule for every delivery of it.
+      outcomes[item.entryIndex][item.eventIndex] = 'filtered';
+      item.notes.push(`dated ${new Date(item.event.date).toISOString()}, before ACTIVITY_RETENTION_DAYS (${options.activityRetentionDays}): not stored, its properties not applied`);
+    } else if (item.event.kind === undefined && !settings.keepsAction(item.event.action)) {
       outcomes[item.entryIndex][item.eventIndex] = 'filtered';
       filtered.set(item.event.action, (filtered.get(item.event.action) ?? 0) + 1);
     } else {
@@ -175,7 +187,7 @@ async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, setting
     const { event } = item;
     const groupCompanyId = event.companyExternalId === undefined ? undefined : namedCompanies.get(event.companyExternalId);
     if (event.companyProperties !== undefined) {
-      if (groupCompanyId !== undefined) updates.push({ table: 'companies', id: groupCompanyId, update: event.companyProperties, prefix: 'group_properties.', notes: item.notes });
+      if (groupCompanyId !== undefined) updates.push({ table: 'companies', id: groupCompanyId, update: event.companyProperties, prefix: 'group_properties.', notes: item.notes, stamp: item.arrival.stamp });
       else item.notes.push(`group_properties: company ${event.companyExternalId} does not exist and the tenant does not create companies (autoCreateCompanies=false); its properties were not applied`);
     }
     if (event.kind === 'groupidentify') {
@@ -186,7 +198,7 @@ async function writeFreshEvents(trx: Knex.Transaction, tenantId: number, setting
     }
     const identify = event.kind === 'identify';
     const user = await resolveEndUser(trx, tenantId, known, event, { overwrite: identify, now });
-    if (event.userProperties !== undefined) updates.push({ table: 'end_users', id: user.id, update: event.userProperties, prefix: 'user_properties.', notes: item.notes });
+    if (event.userProperties !== undefined) updates.push({ table: 'end_users', id: user.id, update: event.userProperties, prefix: 'user_properties.', notes: item.notes, stamp: item.arrival.stamp });
     const companyId = await companyOfEvent(trx, tenantId, event, user, { namedCompanies, domainCompanies, learned }, now);
     if (identify) outcomes[item.entryIndex][item.eventIndex] = 'identified';
     else activities.push({ item, user, companyId });

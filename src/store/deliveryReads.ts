@@ -21,7 +21,7 @@ interface DeliveryRow {
   rejected_count: number | null;
 }
 
-const OUTCOMES = ['stored', 'duplicate', 'filtered', 'identified', 'failed'] as const;
+const OUTCOMES = ['stored', 'duplicate', 'filtered', 'identified', 'failed', 'pruned'] as const;
 
 async function outcomeCounts(db: Db, deliveryIds: string[]): Promise<Map<string, Record<string, number>>> {
   const counts = new Map<string, Record<string, number>>(deliveryIds.map((id) => [id, Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0]))]));

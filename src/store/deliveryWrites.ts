@@ -19,8 +19,8 @@ export interface DeliveryRecordRow {
   rejectedCount?: number;
 }
 
-/** stored only with a note (its error): a stored event is otherwise its activity. */
-export type LoggedOutcome = 'stored' | 'duplicate' | 'filtered' | 'identified' | 'failed';
+/** stored only with a note (its error): a stored event is otherwise its activity. pruned: stored, then its activity went by ACTIVITY_RETENTION_DAYS. */
+export type LoggedOutcome = 'stored' | 'duplicate' | 'filtered' | 'identified' | 'failed' | 'pruned';
 
 export async function insertDeliveryRecords(trx: Knex.Transaction, records: DeliveryRecordRow[]): Promise<void> {
   const rows = records.map((record) => ({

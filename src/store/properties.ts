@@ -14,27 +14,48 @@ export function parseProperties(stored: unknown): Record<string, unknown> {
   return typeof stored === 'string' ? (JSON.parse(stored) as Record<string, unknown>) : (stored as Record<string, unknown>);
 }
 
+/** Arrival stamps (text that sorts in arrival order) of the last assignment of each key, and of the last $clearAll. */
+export interface PropertyStamps {
+  keys: Record<string, string>;
+  cleared?: string;
+}
+
+/** A row's properties and the arrival stamps of their last assignments. */
+export interface StoredProperties {
+  properties: Record<string, unknown>;
+  stamps: PropertyStamps;
+}
+
+/** Rows stamped before the stamps existed hold {}: no key has a stamp yet. */
+function parseStamps(stored: unknown): PropertyStamps {
+  const parsed = parseProperties(stored) as Partial<PropertyStamps>;
+  return { keys: parsed.keys ?? {}, ...(parsed.cleared !== undefined && { cleared: parsed.cleared }) };
+}
+
 /**
  * The stored properties of these rows, locked until the transaction ends (FOR UPDATE on PostgreSQL; SQLite's one
  * writer already holds the file): another worker updating one of them waits, then reads what this one wrote.
  */
-export async function lockedProperties(trx: Knex.Transaction, table: PropertiesTable, ids: number[]): Promise<Map<number, Record<string, unknown>>> {
+export async function lockedProperties(trx: Knex.Transaction, table: PropertiesTable, ids: number[]): Promise<Map<number, StoredProperties>> {
   if (ids.length === 0) return new Map();
   // In id order, so two batches locking overlapping rows take them in one order.
-  const query = trx(table).whereRaw(...inValues(trx, 'id', [...ids].sort((a, b) => a - b))).orderBy('id').select('id', 'properties');
+  const query = trx(table).whereRaw(...inValues(trx, 'id', [...ids].sort((a, b) => a - b))).orderBy('id').select('id', 'properties', 'property_stamps');
   if (dialectOf(trx) === 'postgres') query.forUpdate();
-  const rows: Array<{ id: number; properties: unknown }> = await query;
-  return new Map(rows.map((row) => [row.id, parseProperties(row.properties)]));
+  const rows: Array<{ id: number; properties: unknown; property_stamps: unknown }> = await query;
+  return new Map(rows.map((row) => [row.id, { properties: parseProperties(row.properties), stamps: parseStamps(row.property_stamps) }]));
 }
 
-/** Writes each row's new properties: one statement for all of them. */
-export async function writeProperties(trx: Knex.Transaction, table: PropertiesTable, rows: Array<{ id: number; properties: Record<string, unknown> }>): Promise<void> {
+/** Writes each row's new properties and stamps: one statement for all of them. */
+export async function writeProperties(trx: Knex.Transaction, table: PropertiesTable, rows: Array<{ id: number } & StoredProperties>): Promise<void> {
   if (rows.length === 0) return;
-  const pairs = JSON.stringify(rows.map(({ id, properties }) => [id, properties]));
+  const triples = JSON.stringify(rows.map(({ id, properties, stamps }) => [id, properties, stamps]));
   if (dialectOf(trx) === 'postgres') {
-    await trx.raw('UPDATE ?? AS t SET properties = given.value -> 1 FROM (SELECT value FROM jsonb_array_elements(?::jsonb)) AS given WHERE t.id = (given.value ->> 0)::bigint', [table, pairs]);
+    await trx.raw('UPDATE ?? AS t SET properties = given.value -> 1, property_stamps = given.value -> 2 FROM (SELECT value FROM jsonb_array_elements(?::jsonb)) AS given WHERE t.id = (given.value ->> 0)::bigint', [table, triples]);
   } else {
-    await trx.raw("UPDATE ?? SET properties = given.properties FROM (SELECT value ->> 0 AS id, value -> '$[1]' AS properties FROM json_each(?)) AS given WHERE ??.id = given.id", [table, pairs, table]);
+    await trx.raw(
+      "UPDATE ?? SET properties = given.properties, property_stamps = given.stamps FROM (SELECT value ->> 0 AS id, value -> '$[1]' AS properties, value -> '$[2]' AS stamps FROM json_each(?)) AS given WHERE ??.id = given.id",
+      [table, triples, table],
+    );
   }
 }
 

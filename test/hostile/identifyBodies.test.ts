@@ -43,8 +43,8 @@ describe('hostile: bodies on the Identify APIs', () => {
   it('an identification nested deep, and one that is no object: 400 with the reason', async () => {
     const depth = 100000;
     const deep = await form(`api_key=${token}&identification={"user_id":"u","user_properties":${'['.repeat(depth)}${']'.repeat(depth)}}`);
-    assert.deepEqual([deep.status, deep.body.events_with_invalid_fields], [400, { event: [0] }], deep.text);
-    assert.match(deep.body.rejected[0].error, /event: is nested more than 64 levels deep/);
+    assert.deepEqual([deep.status, deep.body.events_with_invalid_fields], [400, { identification: [0] }], deep.text);
+    assert.match(deep.body.rejected[0].error, /^identification: is nested more than 64 levels deep/);
     const list = await form(`api_key=${token}&identification=[1,"x",null]`);
     assert.deepEqual([list.status, list.body.events_with_invalid_fields], [400, { identification: [0, 1, 2] }]);
   });
