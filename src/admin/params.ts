@@ -25,10 +25,13 @@ export const DEFAULT_LIMIT = 100;
  * Refuses any query parameter the route does not list (a misspelt or bracketed filter such as `externalId[]` would
  * otherwise be ignored, and the unfiltered list would show other people's rows), and any given twice or empty.
  */
+/** A parameter's name as a caller writes it: the property filter is property.NAME (or property[NAME]). */
+const spelled = (name: string) => (name === PROPERTY_FILTER ? 'property.NAME' : name);
+
 export function checkQueryNames(query: Query, allowed: readonly string[] = []): void {
   for (const [name, value] of Object.entries(query)) {
     if (!allowed.includes(name) && !(allowed.includes(PROPERTY_FILTER) && propertyName(name) !== undefined)) {
-      throw new RequestError(`${name.slice(0, 60)}: not a query parameter of this route (${allowed.length > 0 ? `it takes ${allowed.join(', ')}` : 'it takes none'})`);
+      throw new RequestError(`${name.slice(0, 60)}: not a query parameter of this route (${allowed.length > 0 ? `it takes ${allowed.map(spelled).join(', ')}` : 'it takes none'})`);
     }
     if (Array.isArray(value)) throw new RequestError(`${name}: give it once`);
     if (value === '') throw new RequestError(`${name}: empty; leave the parameter out instead`);
