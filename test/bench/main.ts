@@ -128,7 +128,7 @@ export interface PipelineFigures {
   paced: PhaseFigures;
   bulk: PhaseFigures;
   peakRssMb: { receiver: number; worker: number };
-  redis: { usedMemoryBefore: number; usedMemoryAfter: number; keysLeft: number; bytesLeft: number; keyNames: string[] };
+  redis: { usedMemoryBefore: number; usedMemoryAfter: number; keysLeft: number; bytesLeft: number; keyNames: string[]; keptCompleted?: { jobs: number; bytes: number } };
   /** activityd only. */
   reads?: ReadFigures;
 }
@@ -169,7 +169,7 @@ async function runPipeline(name: Pipeline['name'], options: BenchOptions, redis:
     await db.destroy();
   }
   const left = await prefixFootprint(redis, queuePrefix);
-  return { ...figures, redis: { usedMemoryBefore, usedMemoryAfter: await redisUsedMemory(redis), keysLeft: left.keys, bytesLeft: left.bytes, keyNames: left.names } };
+  return { ...figures, redis: { usedMemoryBefore, usedMemoryAfter: await redisUsedMemory(redis), keysLeft: left.keys, bytesLeft: left.bytes, keyNames: left.names, keptCompleted: left.keptCompleted } };
 }
 
 async function dropPostgresSchemas(run: { id: string }): Promise<void> {

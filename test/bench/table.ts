@@ -57,6 +57,8 @@ export function printTable(report: { options: BenchOptions; machine: { cpus: num
   const e2eRatio = Math.min(ours.single.endToEndEventsPerSecond / base.single.endToEndEventsPerSecond, ours.bulk.endToEndEventsPerSecond / base.bulk.endToEndEventsPerSecond);
   process.stdout.write(`\nend-to-end vs baseline (lower of the two ratios): ${e2eRatio.toFixed(2)} (target >= 1.00: ${e2eRatio >= 1 ? 'met' : 'NOT met'})\n`);
   process.stdout.write(`Redis keys left under activityd's prefix after the drain: ${ours.redis.keysLeft} (${(ours.redis.bytesLeft / 1024).toFixed(1)} KiB): ${ours.redis.keyNames.join(', ')}\n`);
+  const kept = ours.redis.keptCompleted;
+  if (kept) process.stdout.write(`besides them, completed jobs kept for the board (COMPLETED_JOBS_KEPT, data dropped): ${kept.jobs} (${(kept.bytes / 1024).toFixed(1)} KiB with their index)\n`);
   if (ours.reads) {
     const reads = ours.reads;
     process.stdout.write(`\nreads (activityd, ${reads.activities.toLocaleString('en-US')} activities, pages of 100):\n`);
