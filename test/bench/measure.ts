@@ -26,7 +26,7 @@ export async function prefixFootprint(redis: RedisClient, prefix: string): Promi
   const keptCompleted = { jobs: 0, bytes: 0 };
   for (const node of masters(redis)) {
     const completedIndex = `{${prefix}}:ingest:completed`;
-    const completed = new Set((await node.zrange(completedIndex, 0, -1)).map((id) => `{${prefix}}:ingest:${id}`));
+    const completed = new Set((await node.zrange(completedIndex, '0', '-1')).map((id) => `{${prefix}}:ingest:${id}`));
     let cursor = '0';
     do {
       const [next, found] = await node.scan(cursor, 'MATCH', `{${prefix}}:*`, 'COUNT', 1000);
