@@ -6,7 +6,7 @@
  */
 import { BodyError, normalizeBody, NormalizedBody, TooManyEventsError } from '../normalize/normalizeBody';
 import { describe, isPlainObject } from '../normalize/fields';
-import { IngestDeps, queueAccepted, rateLimited, recordRefusal, UnqueuedResult, unqueuedReason } from './ingestRequest';
+import { IngestDeps, queueAccepted, rateLimited, recordRefusal, requestLimits, UnqueuedResult, unqueuedReason } from './ingestRequest';
 import type { DeliveryStart } from '../deliveries/deliveryRecord';
 import type { HttpResult } from '../http/result';
 import { decodeBody } from './decodeBody';
@@ -108,15 +108,7 @@ export async function acceptHttpApiRequest(deps: IngestDeps, body: Buffer, deliv
 
   let normalized;
   try {
-    normalized = normalizeBody(parsed.events, {
-      bulk: false,
-      amplitudeOnly: true,
-      maxEventBytes: deps.limits.maxEventBytes,
-      maxEvents: deps.limits.maxEventsPerRequest,
-      receivedAt: delivery.receivedAt,
-      bodyBytes: body.length,
-      settings: check.settings,
-    });
+    normalized = normalizeBody(parsed.events, { bulk: false, amplitudeOnly: true, ...requestLimits(deps, { delivery, body, settings: check.settings }) });
   } catch (error) {
     if (error instanceof TooManyEventsError) return recordRefusal(deps, check.tenantId, delivery, amplitudeError(413, 'Payload too large', { detail: error.message }));
     if (error instanceof BodyError) return recordRefusal(deps, check.tenantId, delivery, amplitudeError(400, 'Invalid event JSON', { detail: error.message }));

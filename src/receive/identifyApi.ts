@@ -6,7 +6,7 @@
  */
 import { BodyError, TooManyEventsError } from '../normalize/normalizeBody';
 import { IdentifyApi, normalizeIdentifications } from '../normalize/identification';
-import { IngestDeps, queueAccepted, recordRefusal } from './ingestRequest';
+import { IngestDeps, queueAccepted, recordRefusal, requestLimits } from './ingestRequest';
 import type { DeliveryStart } from '../deliveries/deliveryRecord';
 import type { HttpResult } from '../http/result';
 import { BodyDecodeError } from './decodeBody';
@@ -78,14 +78,7 @@ export async function acceptIdentifyRequest(deps: IngestDeps, api: IdentifyApi, 
 
   let normalized;
   try {
-    normalized = normalizeIdentifications(api, identification.value, {
-      bulk: false,
-      maxEventBytes: deps.limits.maxEventBytes,
-      maxEvents: deps.limits.maxEventsPerRequest,
-      receivedAt: delivery.receivedAt,
-      bodyBytes: body.length,
-      settings: check.settings,
-    });
+    normalized = normalizeIdentifications(api, identification.value, { bulk: false, ...requestLimits(deps, { delivery, body, settings: check.settings }) });
   } catch (error) {
     if (error instanceof TooManyEventsError) return recordRefusal(deps, tenantId, delivery, payloadTooLarge(error.message));
     if (error instanceof BodyError) return recordRefusal(deps, tenantId, delivery, amplitudeError(400, 'Invalid identification', { detail: error.message }));

@@ -5,7 +5,7 @@
 import type { TenantDirectory } from '../tenants/directory';
 import type { EnqueueResult } from '../queue/enqueue';
 import type { JobGatherer } from '../queue/jobGatherer';
-import { BodyError, normalizeBody, NormalizedBody, Rejection, TooManyEventsError } from '../normalize/normalizeBody';
+import { BodyError, normalizeBody, NormalizedBody, NormalizeOptions, Rejection, TooManyEventsError } from '../normalize/normalizeBody';
 import type { RateLimiter } from './rateLimit';
 import type { BodyBudget } from '../http/bodyBudget';
 import type { Logger } from '../log';
@@ -113,6 +113,17 @@ export async function queueAccepted(deps: IngestDeps, tenantId: number, delivery
   return { queued: true };
 }
 
+/** What every ingest route tells the normalizer of one request: the receiver's limits, its time and size, the tenant's settings. */
+export function requestLimits(deps: IngestDeps, request: { delivery: DeliveryStart; body: Buffer; settings: TenantSettings }): Omit<NormalizeOptions, 'bulk'> {
+  return {
+    maxEventBytes: deps.limits.maxEventBytes,
+    maxEvents: deps.limits.maxEventsPerRequest,
+    receivedAt: request.delivery.receivedAt,
+    bodyBytes: request.body.length,
+    settings: request.settings,
+  };
+}
+
 export async function acceptEvents(
   deps: IngestDeps,
   request: { tenant: AuthorizedTenant; body: Buffer; bulk: boolean; delivery: DeliveryStart },
@@ -127,14 +138,7 @@ export async function acceptEvents(
   }
   let normalized: NormalizedBody;
   try {
-    normalized = normalizeBody(parsed, {
-      bulk: request.bulk,
-      maxEventBytes: deps.limits.maxEventBytes,
-      maxEvents: deps.limits.maxEventsPerRequest,
-      receivedAt: request.delivery.receivedAt,
-      bodyBytes: request.body.length,
-      settings: request.tenant.settings,
-    });
+    normalized = normalizeBody(parsed, { bulk: request.bulk, ...requestLimits(deps, { ...request, settings: request.tenant.settings }) });
   } catch (error) {
     if (error instanceof TooManyEventsError) return recordRefusal(deps, tenantId, request.delivery, refusal(413, error.message));
     if (error instanceof BodyError) return recordRefusal(deps, tenantId, request.delivery, refusal(400, error.message));
