@@ -68,10 +68,12 @@ export function confirmJobs(connection: RedisClient, prefix: string, ids: string
 
 /**
  * The decision on a job, in one round trip; a withdrawal found is removed (the job completes storing nothing, and is
- * never run again). `undefined`: not decided yet.
+ * never run again). `undefined`: not decided yet. A pipeline, not a transaction: the receiver sets one key or the
+ * other, once, so a decision landing between the two reads is seen at the next look.
  */
 export async function readDecision(connection: RedisClient, prefix: string, jobId: string): Promise<'confirmed' | 'withdrawn' | undefined> {
-  const replies = await connection.multi().del(withdrawnKey(prefix, jobId)).exists(confirmedKey(prefix, jobId)).exec();
+  const replies = await connection.pipeline().del(withdrawnKey(prefix, jobId)).exists(confirmedKey(prefix, jobId)).exec();
+  if (!replies) throw new Error('Redis did not run the decision check');
   const [[withdrawError, withdrawn], [confirmError, confirmed]] = replies as Array<[Error | null, number]>;
   if (withdrawError || confirmError) throw withdrawError ?? confirmError;
   if (withdrawn > 0) return 'withdrawn';

@@ -58,7 +58,7 @@ describe('faults: Redis stopped mid-run and started again', function () {
     const sent: string[] = ['warm'];
     const unexpected: string[] = [];
     const refused: Array<Array<{ externalId: string; action: string; insertId: string }>> = [];
-    /** Events of requests in flight when Redis died (their shared enqueue failed), as opposed to refused while it was down. */
+    /** Events of requests in flight when Redis died (their shared enqueue failed or went unanswered), as opposed to refused while it was down. */
     const inFlightAtKill = new Set<string>();
     let unavailable = 0;
     let sending = true;
@@ -71,7 +71,7 @@ describe('faults: Redis stopped mid-run and started again', function () {
         else if (reply.status === 503 && reply.headers.get('retry-after') === '7') {
           unavailable += 1;
           refused.push(events);
-          if (/the connection to Redis failed/.test(reply.text)) for (const event of events) inFlightAtKill.add(event.insertId);
+          if (/the connection to Redis failed|did not acknowledge/.test(reply.text)) for (const event of events) inFlightAtKill.add(event.insertId);
           await new Promise((resolve) => setTimeout(resolve, 50));
         } else unexpected.push(`${reply.status} ${reply.text}`);
       }
@@ -79,20 +79,27 @@ describe('faults: Redis stopped mid-run and started again', function () {
     const lanes = Promise.all([0, 1, 2, 3].map(lane));
     await waitFor('load running', async () => accepted.length > 500, 20000, 20);
 
-    await redis.kill();
-    await waitFor('a 503 with Retry-After', async () => unavailable > 0, 10000, 20);
-    const ready = await request(`${base}/readyz`);
-    assert.equal(ready.status, 503);
-    assert.match(ready.body.redis, /^down: /);
-    assert.equal(ready.body.database, 'ok');
-    const acceptedWhileDown = accepted.length;
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.equal(accepted.length, acceptedWhileDown, 'nothing is answered 202 while Redis is down');
+    // Killed again (up to five times) until a kill lands while an enqueue is in flight: the lanes spend most of their
+    // time outside one, so a single kill misses about one run in three.
+    let kills = 0;
+    while (kills < 5 && inFlightAtKill.size === 0) {
+      kills += 1;
+      const unavailableBefore = unavailable;
+      await redis.kill();
+      await waitFor('a 503 with Retry-After', async () => unavailable > unavailableBefore, 10000, 20);
+      const ready = await request(`${base}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.match(ready.body.redis, /^down: /);
+      assert.equal(ready.body.database, 'ok');
+      const acceptedWhileDown = accepted.length;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(accepted.length, acceptedWhileDown, 'nothing is answered 202 while Redis is down');
 
-    await redis.start();
-    await waitFor('/readyz ready again', async () => (await request(`${base}/readyz`)).status === 200, 20000, 100);
-    const acceptedAtReturn = accepted.length;
-    await waitFor('202s again', async () => accepted.length > acceptedAtReturn + 500, 20000, 20);
+      await redis.start();
+      await waitFor('/readyz ready again', async () => (await request(`${base}/readyz`)).status === 200, 20000, 100);
+      const acceptedAtReturn = accepted.length;
+      await waitFor('202s again', async () => accepted.length > acceptedAtReturn + 500, 20000, 20);
+    }
     sending = false;
     await lanes;
     assert.deepEqual(unexpected, [], 'every answer was 202, or 503 with Retry-After');
@@ -115,8 +122,7 @@ describe('faults: Redis stopped mid-run and started again', function () {
     // acknowledgement on the wire (workers store a job only once its receiver confirmed it).
     const refusedIds = refused.flat().map((event) => event.insertId);
     const storedSet = new Set(rows);
-    assert.deepEqual(refusedIds.filter((id) => storedSet.has(id) && !inFlightAtKill.has(id)), [], 'no event refused while Redis was down is stored');
-    assert.deepEqual(refusedIds.filter((id) => storedSet.has(id)), [], 'no event of an enqueue Redis died under is stored');
+    assert.deepEqual(refusedIds.filter((id) => storedSet.has(id)), [], 'no event of a request answered 503 is stored, whether refused while Redis was down or in an enqueue it died under');
     assert.equal(rows.length, accepted.length);
     // Resent, each is stored once.
     for (const events of refused) assert.equal((await post(url, events)).status, 202);
@@ -126,6 +132,6 @@ describe('faults: Redis stopped mid-run and started again', function () {
     assert.ok(inFlightAtKill.size > 0, 'some requests were in a shared enqueue when Redis died');
     assert.equal(new Set(after).size, after.length, 'no event stored twice');
     assert.equal(worker.child.exitCode, null, 'the worker kept running');
-    process.stdout.write(`      (${accepted.length} events accepted, ${unavailable} requests answered 503, ${inFlightAtKill.size} events in enqueues Redis died under, none stored, each stored once after a resend)\n`);
+    process.stdout.write(`      (${kills} kill(s), ${accepted.length} events accepted, ${unavailable} requests answered 503, ${inFlightAtKill.size} events in enqueues Redis died under, none stored, each stored once after a resend)\n`);
   });
 });
