@@ -31,7 +31,7 @@ class RejectedJob extends UnrecoverableError {
 }
 
 /** How soon a worker looks again at a job its receiver has not decided on yet (usually its confirmation is on the wire). */
-export const DECISION_RECHECK_MS = 50;
+const DECISION_RECHECK_MS = 50;
 
 export interface JobResult {
   /** The receiver gave up on the job and answered 503 for its requests (see queue/enqueue): nothing of it was stored. */
