@@ -30,7 +30,12 @@ class RejectedJob extends UnrecoverableError {
   }
 }
 
-/** How soon a worker looks again at a job its receiver has not decided on yet (usually its confirmation is on the wire). */
+/**
+ * A worker often takes a job before its confirmation, sent once the add's answer reached the receiver, is read: it
+ * looks again after CONFIRMATION_IN_FLIGHT_MS while holding the job, and only then puts it back in the queue for
+ * DECISION_RECHECK_MS (which takes three BullMQ steps and delays the job at least that long).
+ */
+const CONFIRMATION_IN_FLIGHT_MS = 5;
 const DECISION_RECHECK_MS = 50;
 
 export interface JobResult {
@@ -106,12 +111,16 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
   };
 
   /**
-   * A job its receiver has not decided on goes back to the queue for DECISION_RECHECK_MS and is looked at again, until
-   * the decision window is over: then its receiver died before answering, and the job is stored (this returns).
+   * The receiver's decision on a gathered job. One not decided yet goes back to the queue and is looked at again,
+   * until the decision window is over: then its receiver died before answering, and the job is stored (`undefined`).
    */
-  const waitForDecision = async (job: Job<StoredJob, JobResult>, token: string | undefined): Promise<void> => {
+  const decisionOn = async (job: Job<StoredJob, JobResult>, jobId: string, token: string | undefined): Promise<'confirmed' | 'withdrawn' | undefined> => {
     const deadline = job.timestamp + decisionWindowMs(config.ENQUEUE_TIMEOUT_MS);
-    if (Date.now() >= deadline) return;
+    let decision = await readDecision(connection, prefix, jobId);
+    if (decision !== undefined || Date.now() >= deadline) return decision;
+    await new Promise((resolve) => setTimeout(resolve, CONFIRMATION_IN_FLIGHT_MS));
+    decision = await readDecision(connection, prefix, jobId);
+    if (decision !== undefined || Date.now() >= deadline) return decision;
     await job.moveToDelayed(Math.min(Date.now() + DECISION_RECHECK_MS, deadline), token);
     throw new DelayedError();
   };
@@ -128,13 +137,12 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
       let confirmed = false;
       if (isGatheredJob(data) && job.id !== undefined) {
         await afterReconnectGrace();
-        const decision = await readDecision(connection, prefix, job.id);
+        const decision = await decisionOn(job, job.id, token);
         if (decision === 'withdrawn') {
           log.info({ jobId: job.id, deliveries: data.parts.map((part) => part.delivery.id) }, 'job withdrawn by its receiver (answered 503); nothing stored');
           return { withdrawn: true, stored: 0, duplicate: 0, filtered: 0, identified: 0 };
         }
         confirmed = decision === 'confirmed';
-        if (!confirmed) await waitForDecision(job, token);
       }
       const parts = partsOf(data);
       const eventCount = parts.reduce((sum, part) => sum + part.events.length, 0);
