@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import IORedis from 'ioredis';
-import { Queue, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import { onlyOn, TEST_DATABASE_NAME, waitFor } from './support/testEnv';
 import { useDaemon } from './support/fixtures';
 import { newTenant } from './support/daemon';
@@ -14,7 +14,8 @@ import { createJobGatherer } from '../src/queue/jobGatherer';
 import { INGEST_QUEUE, JobPart, queuePrefix, StoredJob } from '../src/queue/ingestQueue';
 import { startDaemon, RunningDaemon } from '../src/daemon/daemon';
 import { createLogger } from '../src/log';
-import { jobsFor, withdrawJobs } from '../src/queue/enqueue';
+import { jobsFor } from '../src/queue/enqueue';
+import { confirmJobs, decisionWindowMs, withdrawJobs, withdrawnKey } from '../src/queue/receiverDecision';
 import { listFailed } from '../src/cli/queueOperations';
 
 const part = (id: string, events: number): JobPart => ({
@@ -175,45 +176,79 @@ describe(`job gathering through the receiver (real Redis, real ${TEST_DATABASE_N
     assert.equal(delivery.outcomes.stored, 1);
   });
 
-  it('a withdrawal wins only over a job no worker has started: a waiting job, or one never acknowledged that arrives later, is withdrawn and stores nothing; a taken or finished one is not withdrawn', async () => {
+  const undecidedJob = (tenantId: number, insertId: string, deliveryId: string) =>
+    jobsFor(tenantId, [{ receivedAt: Date.now(), events: [{ externalId: 'w', action: 'decision', date: Date.now(), count: 1, weight: 1, info: {}, insertId }], delivery: { id: deliveryId, indexes: [0] } }], { jobMaxEvents: 500 })[0];
+  /** Taken by the worker and put back at least once: it found no decision. */
+  const putBack = async (queue: Queue<StoredJob>, jobId: string) => ((await queue.getJob(jobId))?.attemptsStarted ?? 0) >= 2;
+  const storedIds = async (tenantId: number) => (await parts.db('activities').where({ tenant_id: tenantId }).pluck('insert_id')) as string[];
+
+  it('a withdrawal holds whatever the job is doing: a waiting job, one a worker took and waits on, or one never acknowledged that arrives later stores nothing', async () => {
     const tenant = await newTenant(parts.db);
     const prefix = queuePrefix(parts.env.config);
     const { connection, queue } = openQueue();
-    const event = (insertId: string) => ({ externalId: 'w', action: 'withdrawal', date: Date.now(), count: 1, weight: 1, info: {}, insertId });
-    const job = (id: string) => jobsFor(tenant.id, [{ receivedAt: Date.now(), events: [event(id)], delivery: { id, indexes: [0] } }], { jobMaxEvents: 500 })[0];
     try {
-      // Taken: a worker holds it (BullMQ set its lock and attempt count when it moved it to active).
-      const taken = job('01890000-0000-7000-8000-0000000000a1');
-      await queue.add(taken.name, taken.data, taken.opts);
-      let release: () => void = () => undefined;
-      const held = new Promise<void>((resolve) => (release = resolve));
-      let started: () => void = () => undefined;
-      const running = new Promise<void>((resolve) => (started = resolve));
-      const holderConnection = new IORedis(parts.env.env.REDIS_URL, { maxRetriesPerRequest: null });
-      const holder = new Worker(INGEST_QUEUE, async () => { started(); await held; }, { connection: holderConnection, prefix });
-      await running;
-      assert.equal(await withdrawJobs(connection, prefix, [taken.opts.jobId]), 'taken');
-      assert.equal(await connection.exists(`${prefix}:${INGEST_QUEUE}:withdrawn:${taken.opts.jobId}`), 0);
-      release();
-      await holder.close();
-      holderConnection.disconnect();
-      // Gone: completed jobs are removed, so a job Redis no longer has was stored.
-      assert.equal(await withdrawJobs(connection, prefix, [taken.opts.jobId]), 'taken');
-      // Waiting: withdrawn, and the ingest worker completes it storing nothing.
-      const waiting = job('01890000-0000-7000-8000-0000000000a2');
+      const waiting = undecidedJob(tenant.id, 'withdrawn-waiting', '01890000-0000-7000-8000-0000000000a1');
       await queue.add(waiting.name, waiting.data, waiting.opts);
-      assert.equal(await withdrawJobs(connection, prefix, [waiting.opts.jobId]), 'withdrawn');
+      await withdrawJobs(connection, prefix, [waiting.opts.jobId]);
       // Not there yet, and never acknowledged (an add that ioredis resends once its broken connection is back): withdrawn ahead of its arrival.
-      const resent = job('01890000-0000-7000-8000-0000000000a3');
-      assert.equal(await withdrawJobs(connection, prefix, [resent.opts.jobId], true), 'withdrawn');
+      const resent = undecidedJob(tenant.id, 'withdrawn-resent', '01890000-0000-7000-8000-0000000000a2');
+      await withdrawJobs(connection, prefix, [resent.opts.jobId]);
       await queue.add(resent.name, resent.data, resent.opts);
+      // Taken by a worker, which waits for the receiver's decision.
+      const held = undecidedJob(tenant.id, 'withdrawn-held', '01890000-0000-7000-8000-0000000000a3');
+      await queue.add(held.name, held.data, held.opts);
+      await startWorker();
+      await waitFor('the worker waits on the undecided job', () => putBack(queue, held.opts.jobId), 30000, 20);
+      await withdrawJobs(connection, prefix, [held.opts.jobId]);
+      await waitForQueueDrained(parts.env, 60000);
+      assert.deepEqual(await storedIds(tenant.id), [], 'the withdrawn jobs stored nothing');
+      assert.deepEqual(await connection.keys(withdrawnKey(prefix, '*')), [], 'the worker removed the withdrawals it used');
     } finally {
       await queue.close();
       connection.disconnect();
     }
-    await startWorker();
-    await waitForQueueDrained(parts.env, 60000);
-    assert.equal((await parts.db('activities').where({ tenant_id: tenant.id })).length, 0, 'the withdrawn job stored nothing');
+  });
+
+  it('a job its receiver has not decided on waits in the queue and is stored once the receiver confirms it', async () => {
+    const tenant = await newTenant(parts.db);
+    const prefix = queuePrefix(parts.env.config);
+    const { connection, queue } = openQueue();
+    try {
+      const job = undecidedJob(tenant.id, 'confirmed-late', '01890000-0000-7000-8000-0000000000a4');
+      // Made now as far as the worker knows for an hour, so only the confirmation can let it be stored.
+      await queue.add(job.name, job.data, { ...job.opts, timestamp: Date.now() + 3600000 });
+      await startWorker();
+      await waitFor('the worker waits on the undecided job', () => putBack(queue, job.opts.jobId), 30000, 20);
+      assert.deepEqual(await storedIds(tenant.id), [], 'nothing stored before the decision');
+      confirmJobs(connection, prefix, [job.opts.jobId], parts.env.config.ENQUEUE_TIMEOUT_MS);
+      await waitFor('stored once confirmed', async () => (await storedIds(tenant.id)).length > 0, 30000);
+      await waitForQueueDrained(parts.env, 60000);
+      assert.deepEqual(await storedIds(tenant.id), ['confirmed-late']);
+      assert.deepEqual(await connection.keys(`${prefix}:${INGEST_QUEUE}:confirmed:*`), [], 'the worker removed the confirmation it used');
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  });
+
+  it('a job whose receiver never decided (it died before answering) is stored once the decision window is over, not before', async () => {
+    const tenant = await newTenant(parts.db);
+    const { connection, queue } = openQueue();
+    try {
+      const job = undecidedJob(tenant.id, 'never-decided', '01890000-0000-7000-8000-0000000000a5');
+      // Its window ends 4 s from now.
+      const deadline = Date.now() + 4000;
+      await queue.add(job.name, job.data, { ...job.opts, timestamp: deadline - decisionWindowMs(parts.env.config.ENQUEUE_TIMEOUT_MS) });
+      await startWorker();
+      await waitFor('the worker waits on the undecided job', () => putBack(queue, job.opts.jobId), 30000, 20);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - 500 - Date.now())));
+      assert.deepEqual(await storedIds(tenant.id), [], 'nothing stored within the window');
+      await waitForQueueDrained(parts.env, 60000);
+      assert.deepEqual(await storedIds(tenant.id), ['never-decided']);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
   });
 
   it('a failed gathered job names the request (delivery) and event that is wrong, and failed list shows each delivery it carries', async () => {
@@ -248,7 +283,8 @@ describe(`job gathering through the receiver (real Redis, real ${TEST_DATABASE_N
       const bad = part('01890000-0000-7000-8000-0000000000c2', 1);
       for (const event of [...good.events, ...bad.events]) (event as { insertId: string }).insertId += '-permanent';
       (bad.events[0] as { action: string }).action = 'x'.repeat(300);
-      await queue.add('events', { tenantId: tenant.id, receivedAt: 1, parts: [good, bad] }, { attempts: 1 });
+      // Made long ago: no receiver decision to wait for.
+      await queue.add('events', { tenantId: tenant.id, receivedAt: 1, parts: [good, bad] }, { attempts: 1, timestamp: 1 });
       await startWorker();
       const [failed] = await waitFor('the job failed', async () => {
         const mine = (await listFailed(queue, 10)).filter((job) => job.tenantId === tenant.id);

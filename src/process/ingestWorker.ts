@@ -1,10 +1,11 @@
 /** The BullMQ worker that consumes the ingest queue and stores each job's events through the group committer. */
-import { UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Config } from '../../config';
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
 import { connectRedis, isConnectionFailure } from '../queue/redis';
-import { INGEST_QUEUE, IngestJob, isGatheredJob, partsOf, StoredJob, queuePrefix, withdrawnKey } from '../queue/ingestQueue';
+import { INGEST_QUEUE, IngestJob, isGatheredJob, partsOf, StoredJob, queuePrefix } from '../queue/ingestQueue';
+import { decisionWindowMs, forgetConfirmation, readDecision } from '../queue/receiverDecision';
 import { openJob } from '../queue/jobCipher';
 import { SealedPayloadError } from '../sealing';
 import { createGroupCommitter } from './groupCommit';
@@ -28,6 +29,14 @@ class RejectedJob extends UnrecoverableError {
     super(`refused before writing: ${reason}`);
   }
 }
+
+/**
+ * A worker often takes a job before its confirmation, sent once the add's answer reached the receiver, is read: it
+ * looks again after CONFIRMATION_IN_FLIGHT_MS while holding the job, and only then puts it back in the queue for
+ * DECISION_RECHECK_MS (which takes three BullMQ steps and delays the job at least that long).
+ */
+const CONFIRMATION_IN_FLIGHT_MS = 5;
+const DECISION_RECHECK_MS = 50;
 
 export interface JobResult {
   /** The receiver gave up on the job and answered 503 for its requests (see queue/enqueue): nothing of it was stored. */
@@ -101,6 +110,21 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
     }
   };
 
+  /**
+   * The receiver's decision on a gathered job. One not decided yet goes back to the queue and is looked at again,
+   * until the decision window is over: then its receiver died before answering, and the job is stored (`undefined`).
+   */
+  const decisionOn = async (job: Job<StoredJob, JobResult>, jobId: string, token: string | undefined): Promise<'confirmed' | 'withdrawn' | undefined> => {
+    const deadline = job.timestamp + decisionWindowMs(config.ENQUEUE_TIMEOUT_MS);
+    let decision = await readDecision(connection, prefix, jobId);
+    if (decision !== undefined || Date.now() >= deadline) return decision;
+    await new Promise((resolve) => setTimeout(resolve, CONFIRMATION_IN_FLIGHT_MS));
+    decision = await readDecision(connection, prefix, jobId);
+    if (decision !== undefined || Date.now() >= deadline) return decision;
+    await job.moveToDelayed(Math.min(Date.now() + DECISION_RECHECK_MS, deadline), token);
+    throw new DelayedError();
+  };
+
   // Two batches' worth: one being written, the next gathering.
   const budget = createInFlightBudget({ maxJobs: config.WORKER_CONCURRENCY, maxEvents: 2 * config.BATCH_MAX_EVENTS }, (jobs) => {
     if (worker.concurrency !== jobs) worker.concurrency = jobs;
@@ -108,13 +132,17 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
 
   const worker = new Worker<StoredJob, JobResult>(
     INGEST_QUEUE,
-    async (job) => {
+    async (job, token) => {
       const data = await checked(open(job.data));
-      if (isGatheredJob(data)) await afterReconnectGrace();
-      // Checked after this worker took the job (its lock and attempt count set): a withdrawal lands before that or not at all.
-      if (isGatheredJob(data) && job.id !== undefined && (await connection.del(withdrawnKey(prefix, job.id))) > 0) {
-        log.info({ jobId: job.id, deliveries: data.parts.map((part) => part.delivery.id) }, 'job withdrawn by its receiver (answered 503); nothing stored');
-        return { withdrawn: true, stored: 0, duplicate: 0, filtered: 0, identified: 0 };
+      let confirmed = false;
+      if (isGatheredJob(data) && job.id !== undefined) {
+        await afterReconnectGrace();
+        const decision = await decisionOn(job, job.id, token);
+        if (decision === 'withdrawn') {
+          log.info({ jobId: job.id, deliveries: data.parts.map((part) => part.delivery.id) }, 'job withdrawn by its receiver (answered 503); nothing stored');
+          return { withdrawn: true, stored: 0, duplicate: 0, filtered: 0, identified: 0 };
+        }
+        confirmed = decision === 'confirmed';
       }
       const parts = partsOf(data);
       const eventCount = parts.reduce((sum, part) => sum + part.events.length, 0);
@@ -123,6 +151,7 @@ export async function startIngestWorker(config: WorkerConfig, db: Db, log: Logge
         const retried = job.attemptsStarted > 1;
         const outcomes = (await writeParts(parts.map((part) => ({ tenantId: data.tenantId, ...part, retried })))).flat();
         metrics.countOutcomes(outcomes, data.receivedAt);
+        if (confirmed) forgetConfirmation(connection, prefix, job.id as string);
         const count = (wanted: string) => outcomes.filter((outcome) => outcome === wanted).length;
         return { stored: count('stored'), duplicate: count('duplicate'), filtered: count('filtered'), identified: count('identified') };
       } catch (error) {

@@ -1,7 +1,8 @@
 /**
  * After Redis comes back, how long the worker leaves gathered jobs alone. A receiver whose connection broke under an
  * enqueue answered 503 without knowing whether the job had reached Redis, and sends its withdrawal once it
- * reconnects (within ioredis's 2 s retry backoff): the wait lets that withdrawal land before a worker takes the job.
+ * reconnects (within ioredis's 2 s retry backoff): the wait lets that withdrawal land before a worker looks for the
+ * job's decision, whose window (see queue/receiverDecision) may have run out while Redis was down.
  */
 import type { RedisClient } from '../queue/redis';
 

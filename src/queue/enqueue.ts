@@ -1,10 +1,11 @@
 /**
- * Puts the gathered requests of one tenant on the queue in one round trip, and withdraws what Redis did not
- * acknowledge in time, so that a 503 means none of the requests' events is stored (docs/guarantees.md).
+ * Puts the gathered requests of one tenant on the queue in one round trip, confirms what Redis acknowledged in time
+ * and withdraws the rest, so that a 503 means none of the requests' events is stored (docs/guarantees.md).
  */
 import type { Queue } from 'bullmq';
 import type { ActivityEvent } from '../normalize/activityEvent';
-import { INGEST_QUEUE, JobPart, StoredJob, withdrawnKey } from './ingestQueue';
+import type { JobPart, StoredJob } from './ingestQueue';
+import { confirmJobs, withdrawJobs } from './receiverDecision';
 import { sealJob } from './jobCipher';
 import { isConnectionFailure, RedisClient } from './redis';
 import { TimedOut, withTimeout } from '../timeouts';
@@ -17,38 +18,6 @@ export interface EnqueueLimits {
   jobMaxEvents: number;
   timeoutMs: number;
   encryptionKey?: Buffer;
-}
-
-/**
- * How long a withdrawal stays: a withdrawn job still waiting in the queue after this (no worker ran for a week)
- * would be stored. Only jobs the receiver gave up on leave one, so they cost Redis next to nothing.
- */
-export const WITHDRAWN_TTL_SECONDS = 7 * 24 * 60 * 60;
-
-/**
- * Withdraws jobs in one step, all or none. A job a worker has started (BullMQ counts its attempts, `ats`, when it
- * takes it, atomically with its lock) or finished, or that is gone (completed jobs are removed), is past
- * withdrawing: the answer is `taken`, and the receiver answers 202 after all. Otherwise each job gets its withdrawal
- * key, which every worker checks after taking a job, so no attempt of a withdrawn job stores anything.
- * ARGV[2] = '1': the receiver already answered 503 (its connection broke under the add, so it could not ask), and
- * the keys are set whatever the state: a job not there yet (ioredis resends an add that was unanswered when the
- * connection broke) is withdrawn ahead of its arrival, and one a worker took but did not commit is not run again.
- */
-const WITHDRAW = `
-if ARGV[2] ~= '1' then
-  for i = 1, #KEYS, 2 do
-    if redis.call('EXISTS', KEYS[i]) == 0 then return 'taken' end
-    local started = redis.call('HMGET', KEYS[i], 'ats', 'finishedOn')
-    if started[1] or started[2] then return 'taken' end
-  end
-end
-for i = 2, #KEYS, 2 do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) end
-return 'withdrawn'`;
-
-/** Withdraws the jobs named (see WITHDRAW), or says a worker has taken them; `answered`: the receiver already answered 503 for them. */
-export function withdrawJobs(connection: RedisClient, prefix: string, ids: string[], answered = false): Promise<'taken' | 'withdrawn'> {
-  const keys = ids.flatMap((id) => [`${prefix}:${INGEST_QUEUE}:${id}`, withdrawnKey(prefix, id)]);
-  return connection.eval(WITHDRAW, keys.length, ...keys, WITHDRAWN_TTL_SECONDS, answered ? '1' : '0') as Promise<'taken' | 'withdrawn'>;
 }
 
 /** ioredis's connection states in words. */
@@ -99,29 +68,24 @@ export function createEnqueuer(queue: Queue<StoredJob>, limits: EnqueueLimits): 
   const sendLater = (ids: string[]) => unsent.set(ids[0], ids);
 
   connection.on('ready', () => {
-    // After ioredis has resent what was unanswered (it does so as it turns ready), so a resent job is there first.
+    // After ioredis has resent what was unanswered (it does so as it turns ready), though the order does not matter:
+    // a withdrawal set ahead of its job holds it all the same.
     setImmediate(() => {
       for (const [first, ids] of unsent) {
         unsent.delete(first);
-        withdrawJobs(connection, prefix, ids, true).catch(() => sendLater(ids));
+        withdrawJobs(connection, prefix, ids).catch(() => sendLater(ids));
       }
     });
   });
 
-  /** The withdrawal's answer, or undefined when there was none in time (it is sent, or will be once Redis is back). */
-  async function withdraw(ids: string[]): Promise<'taken' | 'withdrawn' | undefined> {
+  /** Sends the withdrawal without waiting for its answer: the answer is 503 whatever it says (or once Redis is back, if it is not connected). */
+  function withdraw(ids: string[]): void {
     if (connection.status !== 'ready') {
       sendLater(ids);
-      return undefined;
+      return;
     }
-    const sent = withdrawJobs(connection, prefix, ids);
-    sent.catch((error) => {
+    withdrawJobs(connection, prefix, ids).catch((error) => {
       if (isConnectionFailure(error)) sendLater(ids);
-    });
-    return withTimeout(sent, limits.timeoutMs, 'no answer').catch(() => {
-      // The request is answered 503 without the answer: right behind it, the withdrawal that holds whatever the job's state.
-      withdrawJobs(connection, prefix, ids, true).catch(() => sendLater(ids));
-      return undefined;
     });
   }
 
@@ -132,24 +96,21 @@ export function createEnqueuer(queue: Queue<StoredJob>, limits: EnqueueLimits): 
       if (status !== undefined && status !== 'ready') return { outcome: 'unavailable', reason: `Redis is not connected (${connectionState(status)})` };
       const jobs = jobsFor(tenantId, parts, limits);
       const added: Promise<unknown> = jobs.length === 1 ? queue.add(jobs[0].name, jobs[0].data, jobs[0].opts) : queue.addBulk(jobs);
-      let settled: 'acknowledged' | 'failed' | undefined;
-      added.then(
-        () => (settled = 'acknowledged'),
-        () => (settled = 'failed'),
-      );
+      const ids = jobs.map((job) => job.opts.jobId);
       try {
         await withTimeout(added, limits.timeoutMs, `Redis did not acknowledge within ${limits.timeoutMs} ms`);
-        return { outcome: 'queued' };
       } catch (error) {
+        // Decided: 503, even if the acknowledgement comes after all (the workers wait for this decision). A refusal is
+        // withdrawn too: commands of a bulk add that Redis ran before one failed are not undone.
+        added.catch(() => undefined);
+        withdraw(ids);
         const unanswered = error instanceof TimedOut || isConnectionFailure(error);
         if (!unanswered) return { outcome: 'unavailable', reason: `Redis refused the events: ${(error as Error).message}` };
-        const withdrawal = await withdraw(jobs.map((job) => job.opts.jobId));
-        // Redis answers in order, so the job's answer came before the withdrawal's: let its promise settle first.
-        await new Promise((resolve) => setImmediate(resolve));
-        if (withdrawal === 'taken' && settled === 'acknowledged') return { outcome: 'queued' };
         const reason = error instanceof TimedOut ? `Redis did not acknowledge within ${limits.timeoutMs} ms (ENQUEUE_TIMEOUT_MS)` : `the connection to Redis failed (${(error as Error).message})`;
         return { outcome: 'withdrawn', reason };
       }
+      confirmJobs(connection, prefix, ids, limits.timeoutMs);
+      return { outcome: 'queued' };
     },
   };
 }

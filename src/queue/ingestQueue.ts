@@ -45,14 +45,6 @@ export function partsOf(job: IngestJob): Array<{ receivedAt: number; events: Act
   return isGatheredJob(job) ? job.parts : [{ receivedAt: job.receivedAt, events: job.events, delivery: job.delivery }];
 }
 
-/**
- * The key that withdraws a gathered job the receiver answered 503 for (see enqueue's withdrawal): a worker that
- * finds it completes the job without storing anything. Under the queue's prefix, so it shares the job's cluster slot.
- */
-export function withdrawnKey(prefix: string, jobId: string): string {
-  return `${prefix}:${INGEST_QUEUE}:withdrawn:${jobId}`;
-}
-
 /** A job with JOB_ENCRYPTION_KEY set: what it carries of people (events, deliveries) is sealed (see jobCipher); the tenant id and time stay readable for the board and metrics. */
 export interface SealedJob {
   tenantId: number;

@@ -1,8 +1,8 @@
 /**
  * Redis killed mid-run and started again (its own redis-server, AOF fsynced on every write): the receiver answers
  * 503 with Retry-After while it is down (every request of the shared enqueue Redis died under too) and /readyz says
- * so; afterwards every event answered 2xx is stored exactly once, none refused while Redis was down is (nor, but for
- * the limit in docs/guarantees.md, of an enqueue Redis died under), a resend of those is stored once, and the worker
+ * so; afterwards every event answered 2xx is stored exactly once, none answered 503 is (whether refused while Redis
+ * was down or in an enqueue Redis died under, acknowledged or not), a resend of those is stored once, and the worker
  * resumes by itself.
  */
 import assert from 'node:assert/strict';
@@ -44,7 +44,7 @@ describe('faults: Redis stopped mid-run and started again', function () {
     fs.rmSync(redisDir, { recursive: true, force: true });
   });
 
-  it('while down: 503 with Retry-After and /readyz 503; after: every event answered 2xx stored exactly once, none refused while down, each resent stored once, the worker resumed by itself', async () => {
+  it('while down: 503 with Retry-After and /readyz 503; after: every event answered 2xx stored exactly once, none answered 503 (refused while down or in an enqueue Redis died under), each resent stored once, the worker resumed by itself', async () => {
     const tenant = await newTenant(db);
     const receiver = spawnActivityd(['receiver'], { ...env.env, LOG_LEVEL: 'info' });
     const worker = spawnActivityd(['worker'], { ...env.env, LOG_LEVEL: 'info', WORKER_CONCURRENCY: '8' });
@@ -58,7 +58,7 @@ describe('faults: Redis stopped mid-run and started again', function () {
     const sent: string[] = ['warm'];
     const unexpected: string[] = [];
     const refused: Array<Array<{ externalId: string; action: string; insertId: string }>> = [];
-    /** Events of requests in flight when Redis died (their shared enqueue failed), as opposed to refused while it was down. */
+    /** Events of requests in flight when Redis died (their shared enqueue failed or went unanswered), as opposed to refused while it was down. */
     const inFlightAtKill = new Set<string>();
     let unavailable = 0;
     let sending = true;
@@ -71,7 +71,7 @@ describe('faults: Redis stopped mid-run and started again', function () {
         else if (reply.status === 503 && reply.headers.get('retry-after') === '7') {
           unavailable += 1;
           refused.push(events);
-          if (/the connection to Redis failed/.test(reply.text)) for (const event of events) inFlightAtKill.add(event.insertId);
+          if (/the connection to Redis failed|did not acknowledge/.test(reply.text)) for (const event of events) inFlightAtKill.add(event.insertId);
           await new Promise((resolve) => setTimeout(resolve, 50));
         } else unexpected.push(`${reply.status} ${reply.text}`);
       }
@@ -79,20 +79,27 @@ describe('faults: Redis stopped mid-run and started again', function () {
     const lanes = Promise.all([0, 1, 2, 3].map(lane));
     await waitFor('load running', async () => accepted.length > 500, 20000, 20);
 
-    await redis.kill();
-    await waitFor('a 503 with Retry-After', async () => unavailable > 0, 10000, 20);
-    const ready = await request(`${base}/readyz`);
-    assert.equal(ready.status, 503);
-    assert.match(ready.body.redis, /^down: /);
-    assert.equal(ready.body.database, 'ok');
-    const acceptedWhileDown = accepted.length;
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.equal(accepted.length, acceptedWhileDown, 'nothing is answered 202 while Redis is down');
+    // Killed again (up to five times) until a kill lands while an enqueue is in flight: the lanes spend most of their
+    // time outside one, so a single kill misses about one run in three.
+    let kills = 0;
+    while (kills < 5 && inFlightAtKill.size === 0) {
+      kills += 1;
+      const unavailableBefore = unavailable;
+      await redis.kill();
+      await waitFor('a 503 with Retry-After', async () => unavailable > unavailableBefore, 10000, 20);
+      const ready = await request(`${base}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.match(ready.body.redis, /^down: /);
+      assert.equal(ready.body.database, 'ok');
+      const acceptedWhileDown = accepted.length;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(accepted.length, acceptedWhileDown, 'nothing is answered 202 while Redis is down');
 
-    await redis.start();
-    await waitFor('/readyz ready again', async () => (await request(`${base}/readyz`)).status === 200, 20000, 100);
-    const acceptedAtReturn = accepted.length;
-    await waitFor('202s again', async () => accepted.length > acceptedAtReturn + 500, 20000, 20);
+      await redis.start();
+      await waitFor('/readyz ready again', async () => (await request(`${base}/readyz`)).status === 200, 20000, 100);
+      const acceptedAtReturn = accepted.length;
+      await waitFor('202s again', async () => accepted.length > acceptedAtReturn + 500, 20000, 20);
+    }
     sending = false;
     await lanes;
     assert.deepEqual(unexpected, [], 'every answer was 202, or 503 with Retry-After');
@@ -111,13 +118,12 @@ describe('faults: Redis stopped mid-run and started again', function () {
     assert.equal(rows.length, new Set(rows).size, 'no event stored twice');
     const sentSet = new Set(sent);
     assert.ok(rows.every((id) => sentSet.has(id)), 'nothing unsent is stored');
-    // A request answered 503: none of its events is stored, but for one limit (docs/guarantees.md): a job Redis had
-    // already handed to a worker, which committed it, when it died with the acknowledgement still on the wire.
+    // A request answered 503: none of its events is stored, also when Redis had taken its job and died with the
+    // acknowledgement on the wire (workers store a job only once its receiver confirmed it).
     const refusedIds = refused.flat().map((event) => event.insertId);
     const storedSet = new Set(rows);
-    const storedAfter503 = refusedIds.filter((id) => storedSet.has(id));
-    assert.deepEqual(storedAfter503.filter((id) => !inFlightAtKill.has(id)), [], 'no event refused while Redis was down is stored');
-    assert.equal(rows.length, accepted.length + storedAfter503.length);
+    assert.deepEqual(refusedIds.filter((id) => storedSet.has(id)), [], 'no event of a request answered 503 is stored, whether refused while Redis was down or in an enqueue it died under');
+    assert.equal(rows.length, accepted.length);
     // Resent, each is stored once.
     for (const events of refused) assert.equal((await post(url, events)).status, 202);
     await waitForQueueDrained(env);
@@ -126,6 +132,6 @@ describe('faults: Redis stopped mid-run and started again', function () {
     assert.ok(inFlightAtKill.size > 0, 'some requests were in a shared enqueue when Redis died');
     assert.equal(new Set(after).size, after.length, 'no event stored twice');
     assert.equal(worker.child.exitCode, null, 'the worker kept running');
-    process.stdout.write(`      (${accepted.length} events accepted, ${unavailable} requests answered 503, ${inFlightAtKill.size} events in enqueues Redis died under, ${storedAfter503.length} of them stored before it died, each stored once after a resend)\n`);
+    process.stdout.write(`      (${kills} kill(s), ${accepted.length} events accepted, ${unavailable} requests answered 503, ${inFlightAtKill.size} events in enqueues Redis died under, none stored, each stored once after a resend)\n`);
   });
 });

@@ -13,7 +13,8 @@ import { newTenant, startInProcess, InProcessDaemon } from '../support/daemon';
 import { Queue } from 'bullmq';
 import { post } from '../support/http';
 import { waitForQueueDrained } from '../support/settled';
-import { INGEST_QUEUE, queuePrefix, withdrawnKey } from '../../src/queue/ingestQueue';
+import { INGEST_QUEUE, queuePrefix } from '../../src/queue/ingestQueue';
+import { withdrawnKey } from '../../src/queue/receiverDecision';
 import { startOwnRedis, OwnRedis } from '../support/redisServer';
 import { Db } from '../../src/store/db';
 
