@@ -148,4 +148,17 @@ describe('planner statistics', () => {
   it('are refreshed by the worker when it starts', async () => {
     await waitFor('statistics on activities', () => activitiesAnalyzed(db));
   });
+
+  it('are refreshed by the worker soon after a load of rows, on PostgreSQL', async function () {
+    if (dialectOf(db) === 'sqlite') this.skip();
+    this.timeout(60000);
+    await waitFor('statistics on activities', () => activitiesAnalyzed(db));
+    const analyses = async () => Number((await db('pg_stat_user_tables').where({ schemaname: schemaOf(db), relname: 'activities' }).first('analyze_count')).analyze_count);
+    const before = await analyses();
+    const tenantId = (await newTenant(db)).id;
+    // Past the worker's threshold (50 changed rows and a tenth of the table), within seconds: this server's autovacuum may be off.
+    const events: ActivityEvent[] = Array.from({ length: 1500 }, (_, i) => ({ action: 'load', date: i, count: 1, weight: 1, info: {}, insertId: `load-${i}`, externalId: `user-${i % 50}` }));
+    await writeBatch(db, [{ tenantId, receivedAt: 1, events }]);
+    await waitFor('a new analysis of activities', async () => (await analyses()) > before, 40000);
+  });
 });

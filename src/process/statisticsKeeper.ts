@@ -1,9 +1,14 @@
-/** The worker refreshes the query planner's statistics at start and every hour, as the tables it writes grow. */
+/**
+ * The worker refreshes the query planner's statistics at start and every hour, and between those, every few seconds,
+ * those of the tables that changed much since their last analysis (a bulk load).
+ */
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
-import { refreshPlannerStatistics } from '../store/plannerStatistics';
+import { analyzeChangedTables, refreshPlannerStatistics } from '../store/plannerStatistics';
 
 const REFRESH_EVERY_MS = 60 * 60 * 1000;
+/** Soon after a load, so pages read after it are planned on its rows; the check is one read of the server's counters. */
+const CHANGES_CHECKED_EVERY_MS = 10 * 1000;
 
 export interface StatisticsKeeper {
   /** Resolves once a refresh under way has ended, so the database can close after it. */
@@ -11,14 +16,24 @@ export interface StatisticsKeeper {
 }
 
 export function startStatisticsKeeper(db: Db, log: Logger): StatisticsKeeper {
-  // Stale statistics slow reads, never writes: a refresh that fails is logged and tried again next hour.
-  const refresh = () => refreshPlannerStatistics(db).catch((error: Error) => log.warn({ err: error }, 'could not refresh the query planner statistics'));
-  let running = refresh();
-  const timer = setInterval(() => (running = refresh()), REFRESH_EVERY_MS);
-  timer.unref();
+  // Stale statistics slow reads, never writes: a refresh that fails is logged and tried again at the next turn.
+  const failed = (error: Error) => log.warn({ err: error }, 'could not refresh the query planner statistics');
+  // One refresh at a time: a turn that comes while one runs is skipped.
+  let running: Promise<unknown> | undefined;
+  const run = (refresh: () => Promise<unknown>) => {
+    running ??= refresh()
+      .catch(failed)
+      .finally(() => (running = undefined));
+  };
+  run(() => refreshPlannerStatistics(db));
+  const hourly = setInterval(() => run(() => refreshPlannerStatistics(db)), REFRESH_EVERY_MS);
+  const changes = setInterval(() => run(() => analyzeChangedTables(db)), CHANGES_CHECKED_EVERY_MS);
+  hourly.unref();
+  changes.unref();
   return {
     stop: async () => {
-      clearInterval(timer);
+      clearInterval(hourly);
+      clearInterval(changes);
       await running;
     },
   };
