@@ -4,6 +4,7 @@
  */
 import type { Db } from '../store/db';
 import type { Logger } from '../log';
+import { repeatedWarning } from '../repeatedWarning';
 import { analyzeChangedTables, refreshPlannerStatistics } from '../store/plannerStatistics';
 
 const REFRESH_EVERY_MS = 60 * 60 * 1000;
@@ -17,7 +18,9 @@ export interface StatisticsKeeper {
 
 export function startStatisticsKeeper(db: Db, log: Logger): StatisticsKeeper {
   // Stale statistics slow reads, never writes: a refresh that fails is logged and tried again at the next turn.
-  const failed = (error: Error) => log.warn({ err: error }, 'could not refresh the query planner statistics');
+  // Once a minute at most while the database is away, not once per 10-second check.
+  const warn = repeatedWarning(log, 'could not refresh the query planner statistics', 60000);
+  const failed = (error: Error) => warn({ err: error });
   // One refresh at a time: a turn that comes while one runs is skipped.
   let running: Promise<unknown> | undefined;
   const run = (refresh: () => Promise<unknown>) => {
