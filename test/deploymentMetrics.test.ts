@@ -1,9 +1,10 @@
 /** One /metrics scrape of any receiver shows the receivers' counters and histograms summed over every receiver process. */
 import assert from 'node:assert/strict';
-import { createTestEnv, openMigrated, TestEnv, waitFor } from './support/testEnv';
+import { TestEnv, waitFor } from './support/testEnv';
 import { startReceivers, ensureStopped, ChildDaemon, newTenant } from './support/daemon';
 import { post, request } from './support/http';
 import type { Db } from '../src/store/db';
+import { useReceivers } from './support/fixtures';
 
 
 /** The value of one sample line of a Prometheus text, or undefined when absent. */
@@ -16,20 +17,10 @@ describe('metrics across receiver processes (two real receivers, one Redis)', fu
   this.timeout(60000);
   let env: TestEnv;
   let db: Db;
-  const receivers: ChildDaemon[] = [];
+  let receivers: ChildDaemon[] = [];
   let urls: string[] = [];
 
-  before(async () => {
-    env = createTestEnv();
-    db = await openMigrated(env.config);
-    urls = await startReceivers(env.env, 2, receivers);
-  });
-
-  after(async () => {
-    await Promise.all(receivers.map(ensureStopped));
-    await db?.destroy();
-    await env?.cleanup();
-  });
+  useReceivers(2, {}, (parts) => ({ env, db, receivers, urls } = parts));
 
   it('a scrape of either receiver sums both processes: events accepted, requests by route and status, the enqueue histogram', async () => {
     const tenant = await newTenant(db);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { createTestEnv, openMigrated, TestEnv, ADMIN_TOKEN, TEST_DATABASE_NAME, waitFor } from './support/testEnv';
-import { startReceivers, ensureStopped, ChildDaemon, InProcessDaemon, newTenant, runActivityd } from './support/daemon';
-import { useDaemon } from './support/fixtures';
+import { TestEnv, ADMIN_TOKEN, TEST_DATABASE_NAME, waitFor } from './support/testEnv';
+import { InProcessDaemon, newTenant, runActivityd } from './support/daemon';
+import { useDaemon, useReceivers } from './support/fixtures';
 import { post, request } from './support/http';
 import type { Db } from '../src/store/db';
 import { createLogger } from '../src/log';
@@ -13,21 +13,10 @@ describe(`tenant tokens: a new tenant at once in every receiver, on ${TEST_DATAB
   this.timeout(60000);
   let env: TestEnv;
   let db: Db;
-  const receivers: ChildDaemon[] = [];
   let urls: string[] = [];
 
-  before(async () => {
-    // The longest refresh allowed: a token seen at once cannot be the periodic reload's doing.
-    env = createTestEnv({ TENANT_REFRESH_MS: '5000' });
-    db = await openMigrated(env.config);
-    urls = await startReceivers(env.env, 2, receivers);
-  });
-
-  after(async () => {
-    await Promise.all(receivers.map(ensureStopped));
-    await db?.destroy();
-    await env?.cleanup();
-  });
+  // The longest refresh allowed: a token seen at once cannot be the periodic reload's doing.
+  useReceivers(2, { TENANT_REFRESH_MS: '5000' }, (parts) => ({ env, db, urls } = parts));
 
   it('a tenant created through one receiver is accepted by its first request to the other, every time', async () => {
     for (let i = 0; i < 10; i++) {

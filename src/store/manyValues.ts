@@ -13,36 +13,24 @@ export function inValues(trx: Knex | Knex.Transaction, column: string, values: s
   return ['?? IN (SELECT value FROM json_each(?))', [column, JSON.stringify(values)]];
 }
 
+/** The rows whose `conflict` columns are free, inserted; the others skipped (upsertRows with nothing to update). */
+export const insertRowsSkippingConflicts = (
+  trx: Knex | Knex.Transaction,
+  table: string,
+  columns: string[],
+  rows: Array<Record<string, RowValue | undefined>>,
+  conflict: string[],
+): Promise<void> => upsertRows(trx, table, columns, rows, conflict, []);
+
 /** A value of a row to insert: as JSON carries it; an object fills a jsonb column (PostgreSQL). */
 export type RowValue = string | number | null | Record<string, unknown>;
 
 /**
- * INSERT of many rows in one statement; a row whose `conflict` columns are taken already is skipped. Values must be
- * strings, finite numbers, null or (for a jsonb column) objects; columns take their types from the table.
+ * INSERT of many rows in one statement; a row whose `conflict` columns are taken replaces the `update` columns of the
+ * one there, or, with no `update` columns, is skipped. Values must be strings, finite numbers, null or (for a jsonb
+ * column) objects; columns take their types from the table.
  */
-export async function insertRowsSkippingConflicts(
-  trx: Knex | Knex.Transaction,
-  table: string,
-  columns: string[],
-  rows: Array<Record<string, RowValue | undefined>>,
-  conflict: string[],
-): Promise<void> {
-  await insertRows(trx, table, columns, rows, conflict, []);
-}
-
-/** The same, but a row whose `conflict` columns are taken replaces the `update` columns of the one there. */
 export async function upsertRows(
-  trx: Knex | Knex.Transaction,
-  table: string,
-  columns: string[],
-  rows: Array<Record<string, RowValue | undefined>>,
-  conflict: string[],
-  update: string[],
-): Promise<void> {
-  await insertRows(trx, table, columns, rows, conflict, update);
-}
-
-async function insertRows(
   trx: Knex | Knex.Transaction,
   table: string,
   columns: string[],

@@ -1,10 +1,10 @@
 /**
  * The usual set-ups of a test suite: its own Redis prefix and database, migrated, optionally seeded, with activityd
  * running in this process (useDaemon), or a migrated database with one tenant for tests of the store alone
- * (useStore); all of it torn down afterwards. `receive` hands the parts to the suite's variables.
+ * (useStore), or real receiver processes (useReceivers); all of it torn down afterwards. `receive` hands the parts to the suite's variables.
  */
 import { createTestEnv, openMigrated, TestEnv } from './testEnv';
-import { startInProcess, ensureStopped, ChildDaemon, InProcessDaemon, newTenant } from './daemon';
+import { startInProcess, startReceivers, ensureStopped, ChildDaemon, InProcessDaemon, newTenant } from './daemon';
 import type { Db } from '../../src/store/db';
 
 export interface DaemonParts {
@@ -64,5 +64,31 @@ export function useStore(receive: (parts: StoreParts) => void): void {
   afterEach(async () => {
     await db?.destroy();
     await env?.cleanup();
+  });
+}
+
+export interface ReceiversParts {
+  env: TestEnv;
+  db: Db;
+  /** Every receiver process started, these and any a test adds with startReceivers; all are stopped after. */
+  receivers: ChildDaemon[];
+  urls: string[];
+}
+
+/** `count` real receiver processes on one Redis prefix and database, for the tests of what crosses processes. */
+export function useReceivers(count: number, settings: Record<string, string>, receive: (parts: ReceiversParts) => void): void {
+  let parts: Partial<ReceiversParts> = {};
+  before(async () => {
+    parts.receivers = [];
+    parts.env = createTestEnv(settings);
+    parts.db = await openMigrated(parts.env.config);
+    parts.urls = await startReceivers(parts.env.env, count, parts.receivers);
+    receive(parts as ReceiversParts);
+  });
+  after(async () => {
+    await Promise.all((parts.receivers ?? []).map(ensureStopped));
+    await parts.db?.destroy();
+    await parts.env?.cleanup();
+    parts = {};
   });
 }
