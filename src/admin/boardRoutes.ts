@@ -9,11 +9,12 @@ import type { TableRoute } from '../http/routeAccess';
 export interface BoardRoute extends TableRoute {
   method: 'get' | 'put';
   access: 'admin';
-  /** Parameters the route takes only in this form: a job id is a number (BullMQ's own ids), so no word of another route ("clean", "retry") passes for one. */
+  /** Parameters the route takes only in this form: a job id is a number or a UUID, so no word of another route ("clean", "retry") passes for one. */
   params?: Record<string, RegExp>;
 }
 
-const JOB_ID = /^\d+$/;
+// BullMQ's own numbers (jobs queued before receivers named them), or the time-ordered id a receiver gives a job.
+const JOB_ID = /^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 const RETRYABLE = /^(failed|completed)$/;
 
 /** Relative to BOARD_PATH. */

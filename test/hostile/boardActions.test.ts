@@ -47,6 +47,8 @@ describe('hostile: the board inspects and replays; it does not forge or discard'
   it('a forged add of a job (a form or JSON) is refused and adds no job; clean, empty and obliterate are refused and discard nothing', async () => {
     const before = await jobCount();
     assert.equal(before, 1);
+    // The receiver names its jobs (a time-ordered id): act on the real one.
+    const [{ id: jobId }] = await handle.queue.getJobs(['waiting']);
     const forged = { name: 'events', data: JSON.stringify({ tenantId, receivedAt: Date.now(), events: [{ externalId: 'forged', action: 'forged', date: Date.now(), count: 1, weight: 1, info: {}, insertId: 'forged-1' }] }) };
     const form = await request(board('/api/queues/ingest/add'), { method: 'POST', raw: new URLSearchParams(forged).toString(), headers: { ...BASIC, ...FORM } });
     assert.notEqual(form.status, 200, 'a cross-site form must not add a job');
@@ -54,15 +56,15 @@ describe('hostile: the board inspects and replays; it does not forge or discard'
     const json = await request(board('/api/queues/ingest/add'), { method: 'POST', body: forged, headers: BASIC });
     assert.equal(json.status, 403);
     assert.match(json.body.error, /is not offered/);
-    for (const path of ['/api/queues/ingest/clean/waiting', '/api/queues/ingest/empty', '/api/queues/ingest/obliterate', '/api/queues/ingest/1/clean', '/api/queues/pause', '/api/queues/ingest/pause']) {
+    for (const path of ['/api/queues/ingest/clean/waiting', '/api/queues/ingest/empty', '/api/queues/ingest/obliterate', `/api/queues/ingest/${jobId}/clean`, '/api/queues/pause', '/api/queues/ingest/pause']) {
       const answer = await request(board(path), { method: 'PUT', body: {}, headers: BASIC });
       assert.equal(answer.status, 403, `PUT ${path}`);
     }
-    const update = await request(board('/api/queues/ingest/1/update-data'), { method: 'PATCH', body: { data: { tenantId: 999 } }, headers: BASIC });
+    const update = await request(board(`/api/queues/ingest/${jobId}/update-data`), { method: 'PATCH', body: { data: { tenantId: 999 } }, headers: BASIC });
     assert.equal(update.status, 403);
     assert.equal(await jobCount(), before);
     assert.equal(await handle.queue.isPaused(), false);
-    assert.equal((await handle.queue.getJob('1'))?.data.tenantId, tenantId, 'the job is unchanged');
+    assert.equal((await handle.queue.getJob(String(jobId)))?.data.tenantId, tenantId, 'the job is unchanged');
   });
 
   it('every Bull Board route that changes state and is not on the allow-list answers 403, whatever the body', async () => {

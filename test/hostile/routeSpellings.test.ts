@@ -9,7 +9,9 @@ import { appRoutes } from '@bull-board/api/dist/routes.js';
 import { useDaemon } from '../support/fixtures';
 import { newTenant } from '../support/daemon';
 import { post } from '../support/http';
-import { ADMIN_TOKEN } from '../support/testEnv';
+import { ADMIN_TOKEN, TestEnv } from '../support/testEnv';
+import { openQueueHandle } from '../../src/daemon/queueHandle';
+import { createLogger } from '../../src/log';
 import { finishDelivery, startDelivery } from '../../src/deliveries/deliveryRecord';
 import { writeOutboxEntries } from '../../src/process/outboxEntries';
 import { OPS_ROUTES } from '../../src/http/opsRoutes';
@@ -110,6 +112,7 @@ describe('hostile: every route in every spelling, without the right credential',
   let port = 0;
   let values: Record<string, string> = {};
   let tenantToken = '';
+  let env: TestEnv;
 
   // The receiver alone: the job its one event makes stays in the queue, so job routes have a real job to act on.
   useDaemon(
@@ -120,13 +123,24 @@ describe('hostile: every route in every spelling, without the right credential',
         tenantToken = tenant.token;
         const delivery = finishDelivery(startDelivery('analytics', 'spelling test', Date.now()), tenant.id, 400, 0, []);
         await writeOutboxEntries(db, [{ kind: 'record', record: delivery }]);
-        values = { tenantId: String(tenant.id), deliveryId: delivery.id, queueName: 'ingest', queueStatus: 'failed', jobId: '1', schedulerId: 'x', file: 'images/logo.svg' };
+        values = { tenantId: String(tenant.id), deliveryId: delivery.id, queueName: 'ingest', queueStatus: 'failed', jobId: 'set once the job is queued', schedulerId: 'x', file: 'images/logo.svg' };
       },
     },
-    ({ daemon }) => (port = Number(new URL(daemon.baseUrl).port)),
+    ({ daemon, env: received }) => {
+      port = Number(new URL(daemon.baseUrl).port);
+      env = received;
+    },
   );
   before(async () => {
     assert.equal((await post(`http://127.0.0.1:${port}/analytics/${tenantToken}`, { externalId: 'u', action: 'queued' })).status, 202);
+    // The receiver names its jobs (a time-ordered id), so the job routes walk that job's real id.
+    const handle = await openQueueHandle(env.config, createLogger({ LOG_LEVEL: 'silent' }, 'test'));
+    try {
+      const [job] = await handle.queue.getJobs(['waiting']);
+      values.jobId = String(job.id);
+    } finally {
+      await handle.close();
+    }
   });
 
   it('only health, readiness, metrics and the OpenAPI document are public', () => {
